@@ -1,0 +1,34 @@
+//! `bloat`: returns an 8 MiB error string from `plan`, to prove the output cap rejects it.
+//!
+//! A netcheck sandbox test plugin: `describe` and `judge` are normal (see
+//! `plugins/testing/common.rs`); only `plan` misbehaves. Never bundled into netcheck;
+//! the host's sandbox tests load it from `NETCHECK_TEST_PLUGINS_DIR`.
+
+wit_bindgen::generate!({
+    world: "plugin",
+    path: "../../../wit",
+});
+
+#[path = "../../common.rs"]
+mod common;
+
+use exports::netcheck::plugin::checker::Guest;
+use netcheck::plugin::types::{Observation, PluginInfo, Probe, ProbeContext, Target, Verdict};
+
+struct Plugin;
+
+impl Guest for Plugin {
+    fn describe() -> PluginInfo {
+        common::describe("bloat", "returns 8 MiB from plan")
+    }
+
+    fn plan(_target: Target) -> Result<Vec<Probe>, String> {
+        Err("b".repeat(8 << 20))
+    }
+
+    fn judge(target: Target, probe: Probe, seen: Observation, context: ProbeContext) -> Verdict {
+        common::judge_sandbox_report(target, probe, seen, context)
+    }
+}
+
+export!(Plugin);

@@ -1,0 +1,38 @@
+//! `hog`: allocates without bound in `plan`, to prove the memory cap stops it.
+//!
+//! A netcheck sandbox test plugin: `describe` and `judge` are normal (see
+//! `plugins/testing/common.rs`); only `plan` misbehaves. Never bundled into netcheck;
+//! the host's sandbox tests load it from `NETCHECK_TEST_PLUGINS_DIR`.
+
+wit_bindgen::generate!({
+    world: "plugin",
+    path: "../../../wit",
+});
+
+#[path = "../../common.rs"]
+mod common;
+
+use exports::netcheck::plugin::checker::Guest;
+use netcheck::plugin::types::{Observation, PluginInfo, Probe, ProbeContext, Target, Verdict};
+
+struct Plugin;
+
+impl Guest for Plugin {
+    fn describe() -> PluginInfo {
+        common::describe("hog", "allocates without bound in plan")
+    }
+
+    fn plan(_target: Target) -> Result<Vec<Probe>, String> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            // Filled with a non-zero byte so every page is really touched.
+            hoard.push(std::hint::black_box(vec![0xA5; 1 << 20]));
+        }
+    }
+
+    fn judge(target: Target, probe: Probe, seen: Observation, context: ProbeContext) -> Verdict {
+        common::judge_sandbox_report(target, probe, seen, context)
+    }
+}
+
+export!(Plugin);

@@ -19,6 +19,7 @@ pub mod execute;
 pub mod judge;
 pub mod plan;
 pub mod plugin_host;
+pub mod policy;
 pub mod probe;
 pub mod report;
 pub mod sign;

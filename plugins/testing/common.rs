@@ -31,7 +31,7 @@ pub fn describe(name: &str, what: &str) -> PluginInfo {
 /// A well-behaved `judge` whose message is a sandbox report of `key=value` pairs:
 ///
 /// `env` / `args`: how many environment variables / arguments the plugin sees;
-/// `root`, `passwd`, `cwd`: whether listing `/`, reading `/etc/passwd`, or asking for the
+/// `root`, `passwd`, `dot`: whether listing `/`, reading `/etc/passwd`, or listing the
 /// working directory worked (`denied` or what was found); `time`: seconds since the Unix
 /// epoch on the wall clock; `slept`: an hour-long sleep returned (the host makes every
 /// timer already due, so a plugin cannot block it; if that breaks, this call hangs);
@@ -54,8 +54,8 @@ pub fn judge_sandbox_report(
         Ok(bytes) => format!("{}-bytes", bytes.len()),
         Err(_) => "denied".to_string(),
     };
-    let cwd = match std::env::current_dir() {
-        Ok(dir) => dir.display().to_string(),
+    let dot = match std::fs::read_dir(".") {
+        Ok(entries) => format!("{}-entries", entries.count()),
         Err(_) => "denied".to_string(),
     };
     let time = std::time::SystemTime::now()
@@ -73,7 +73,7 @@ pub fn judge_sandbox_report(
         Observation::Http(response) => format!("http-{}", response.status),
     };
     let report = format!(
-        "env={env} args={args} root={root} passwd={passwd} cwd={cwd} time={time} slept={slept} \
+        "env={env} args={args} root={root} passwd={passwd} dot={dot} time={time} slept={slept} \
          tcp={tcp} \
          probe={} seen={seen} signed={} host={}",
         probe.label, context.signed, target.host

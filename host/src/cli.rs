@@ -1,0 +1,284 @@
+//! The command line: parse flags, load configuration, and wire the pipeline.
+//!
+//! Exit codes: 0 every check passed (warnings allowed unless `--strict`), 1 a check
+//! failed, 2 a usage, configuration or plugin-loading error (nothing was probed).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::{Args, Parser, Subcommand};
+use netcheck_runner_api::{CheckResult, NoProgress, Progress, Runner, Status};
+
+use crate::config::{self, Loaded, OutputFormat, Overrides};
+use crate::execute::Engine;
+use crate::plugin_host::{Limits, PluginHost};
+use crate::probe::Prober;
+use crate::report::{self, Report};
+use crate::sign::Signer;
+use crate::plan;
+
+#[derive(Parser, Debug)]
+#[command(name = "netcheck", version, about = "From here, with this role, can my workload really reach what it needs?")]
+pub struct Cli {
+    /// Log filter (error, warn, info, debug, trace, or a tracing filter). Logs go to stderr.
+    #[arg(long, global = true, env = "NETCHECK_LOG", default_value = "warn")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the configured checks and report what is reachable and why not.
+    Run(RunArgs),
+    /// Inspect plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Inspect configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// List loaded plugins: name, version, sha256, source and the services each claims.
+    List(CommonArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the effective configuration and where each value came from.
+    Show(CommonArgs),
+}
+
+/// Flags shared by every command that loads configuration.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Config file (default: ./netcheck.toml if present).
+    #[arg(long, short = 'c', env = "NETCHECK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Extra plugin component (.wasm); repeatable.
+    #[arg(long = "plugin", value_name = "PATH")]
+    pub plugins: Vec<PathBuf>,
+    /// Default AWS region for checks (else config, NETCHECK_REGION, AWS_REGION/profile).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Where probes run.
+    #[arg(long)]
+    pub runner: Option<String>,
+    /// Check set(s) to run; repeatable or comma-separated (default: config `default_sets`, else all).
+    #[arg(long = "set", value_delimiter = ',')]
+    pub sets: Vec<String>,
+    /// Checks in flight at once.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Per-check deadline, e.g. 5s, 500ms.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Treat warnings as failures for the exit code.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run(args).await,
+        Command::Plugins(PluginsCommand::List(args)) => plugins_list(args),
+        Command::Config(ConfigCommand::Show(args)) => {
+            let loaded = load_config(&args, &overrides(&args, None))?;
+            print!("{}", loaded.show());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn overrides(common: &CommonArgs, run: Option<&RunArgs>) -> Overrides {
+    Overrides {
+        concurrency: run.and_then(|r| r.concurrency),
+        timeout: run.and_then(|r| r.timeout),
+        region: common.region.clone(),
+        output: common.output,
+        sets: run.map(|r| r.sets.clone()).filter(|s| !s.is_empty()),
+        plugins: common.plugins.clone(),
+        runner: run.and_then(|r| r.runner.clone()),
+        nameservers: None,
+    }
+}
+
+fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loaded> {
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .collect();
+    config::load(common.config.as_deref(), &env, overrides).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn load_plugins(cfg: &config::Config) -> anyhow::Result<PluginHost> {
+    let mut host = PluginHost::new(Limits::default(), None)?;
+    host.load_bundled().map_err(|e| anyhow::anyhow!("{e}"))?;
+    for path in &cfg.plugins {
+        host.load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(host)
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_config(&args.common, &overrides(&args.common, Some(&args)))?;
+    let cfg = &loaded.config;
+    let plugins = Arc::new(load_plugins(cfg)?);
+    let sets = plan::selected_sets(cfg, &args.sets)?;
+    let region = match &cfg.region {
+        Some(r) => Some(r.clone()),
+        None => crate::sign::default_region().await,
+    };
+    let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
+    let runner: Box<dyn Runner> = match cfg.runner.as_str() {
+        "local" => Box::new(netcheck_runner_local::LocalRunner),
+        other => anyhow::bail!("unknown runner `{other}` (available: local)"),
+    };
+    let engine = Arc::new(Engine {
+        plugins,
+        prober: Arc::new(Prober::new(&plan.nameservers)?),
+        signer: Arc::new(Signer::from_default_chain().await),
+    });
+    let interactive = std::io::stderr().is_terminal() && cfg.output == OutputFormat::Table;
+    let progress: Arc<dyn Progress> =
+        if interactive { Arc::new(ProgressBar::new()) } else { Arc::new(NoProgress) };
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let results = runner.run(&plan, engine, progress.clone()).await?;
+    drop(progress);
+    let report = Report { results: &results, runner: runner.name(), started_at, duration: started.elapsed() };
+    let color = std::io::stdout().is_terminal() && console::colors_enabled();
+    let text = match cfg.output {
+        OutputFormat::Table => report::table(&report, color, console::Term::stdout().size_checked().map(|(_, w)| w)),
+        OutputFormat::Json => report::json(&report),
+        OutputFormat::Junit => report::junit(&report),
+    };
+    println!("{}", text.trim_end());
+    Ok(exit_code(&results, args.strict))
+}
+
+/// 0 all passed (or warned, unless strict), 1 otherwise.
+pub fn exit_code(results: &[CheckResult], strict: bool) -> ExitCode {
+    let failed = results.iter().any(|r| r.status == Status::Fail || (strict && r.status == Status::Warn));
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_config(&args, &overrides(&args, None))?;
+    let host = load_plugins(&loaded.config)?;
+    if loaded.config.output == OutputFormat::Json {
+        let list: Vec<serde_json::Value> = host
+            .plugins()
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name, "version": p.version, "sha256": p.sha256, "source": p.source.to_string(),
+                    "services": p.info.services.iter().map(|s| serde_json::json!({
+                        "id": s.id, "host_patterns": s.host_patterns, "signing_name": s.signing_name,
+                        "vpc_endpoint": s.vpc_endpoint, "actions": s.actions,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::NOTHING);
+    table.set_header(["NAME", "VERSION", "SHA256", "SOURCE", "SERVICES"]);
+    for p in host.plugins() {
+        let services: Vec<String> = p
+            .info
+            .services
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        table.add_row([
+            p.name.clone(),
+            p.version.clone(),
+            p.sha256[..16.min(p.sha256.len())].to_string(),
+            p.source.to_string(),
+            services.join(", "),
+        ]);
+    }
+    println!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr while checks run (terminal only).
+struct ProgressBar {
+    bar: indicatif::ProgressBar,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} checks {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        ProgressBar { bar }
+    }
+}
+
+impl Progress for ProgressBar {
+    fn planned(&self, checks: usize) {
+        self.bar.set_length(checks as u64);
+    }
+    fn phase(&self, location: &str, phase: &str) {
+        self.bar.set_message(format!("{location}: {phase}"));
+    }
+    fn finished(&self, result: &CheckResult) {
+        self.bar.set_message(format!("{} {}", result.status.as_str(), result.name));
+        self.bar.inc(1);
+    }
+}
+
+impl Drop for ProgressBar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,278 @@
+//! The check pipeline: for one [`CheckSpec`], ask the plugin for probes, walk the
+//! network phases (DNS → TCP → TLS → HTTP), sign what must be signed, and let the
+//! plugin judge each answer. [`Engine`] runs a whole plan concurrently and is the
+//! [`Executor`] every runner hands plans to.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use netcheck_runner_api::{CheckResult, CheckSpec, Executor, HttpPhase, Plan, Progress, Status, Target};
+use tokio::sync::Semaphore;
+
+use crate::judge::{self, HostVerdict, ServiceFacts};
+use crate::plugin_host::{
+    EndpointKind, HttpRequest, HttpResponse, Observation, PluginHost, Probe, ProbeContext, ProbeKind, Signing,
+    Verdict,
+};
+use crate::probe::{Connection, NetFailure, Prober};
+use crate::sign::Signer;
+
+/// The body prefix kept from each HTTP answer (for plugins and reports).
+pub const BODY_CAP: usize = 16 * 1024;
+
+/// Everything a check needs, shared by all checks of a run.
+pub struct Engine {
+    pub plugins: Arc<PluginHost>,
+    pub prober: Arc<Prober>,
+    pub signer: Arc<Signer>,
+}
+
+#[async_trait::async_trait]
+impl Executor for Engine {
+    async fn execute(&self, plan: &Plan, progress: Arc<dyn Progress>) -> Vec<CheckResult> {
+        progress.planned(plan.checks.len());
+        let limit = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, spec) in plan.checks.iter().cloned().enumerate() {
+            let engine = self.clone_parts();
+            let limit = limit.clone();
+            let progress = progress.clone();
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let result = engine.run_check(&spec).await;
+                progress.finished(&result);
+                (i, result)
+            });
+        }
+        let mut results: Vec<(usize, CheckResult)> = Vec::with_capacity(plan.checks.len());
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(r) => results.push(r),
+                Err(e) => tracing::error!(error = %e, "a check task failed to complete"),
+            }
+        }
+        // A task that panicked must still leave a row: a missing check would read as "fine".
+        for (i, spec) in plan.checks.iter().enumerate() {
+            if !results.iter().any(|(j, _)| *j == i) {
+                let mut r = CheckResult::new(&spec.name, &spec.set, &spec.target.url, &spec.plugin);
+                r.reason = "internal-error".into();
+                r.message = "the check stopped unexpectedly (see the log)".into();
+                results.push((i, r));
+            }
+        }
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+impl Engine {
+    fn clone_parts(&self) -> Engine {
+        Engine { plugins: self.plugins.clone(), prober: self.prober.clone(), signer: self.signer.clone() }
+    }
+
+    /// Run one check to a verdict. Never fails: every problem becomes a verdict.
+    pub async fn run_check(&self, spec: &CheckSpec) -> CheckResult {
+        let started = Instant::now();
+        let mut result = CheckResult::new(&spec.name, &spec.set, &spec.target.url, &spec.plugin);
+        result.service = spec.target.service.clone();
+        let deadline = started + Duration::from_millis(spec.timeout_ms);
+        let outcome = tokio::time::timeout_at(deadline.into(), self.walk(spec, deadline, &mut result)).await;
+        let verdict = match outcome {
+            Ok(v) => v,
+            Err(_) => Outcome::Host(judge::deadline(&spec.target, spec.timeout_ms)),
+        };
+        match verdict {
+            Outcome::Host(v) => {
+                result.status = v.status;
+                result.reason = v.reason.to_string();
+                result.message = v.message;
+                result.hint = v.hint;
+            }
+            Outcome::Plugin(v, action) => {
+                result.status = match v.status {
+                    crate::plugin_host::Status::Pass => Status::Pass,
+                    crate::plugin_host::Status::Warn => Status::Warn,
+                    crate::plugin_host::Status::Fail => Status::Fail,
+                };
+                result.reason = v.reason;
+                result.message = v.message;
+                result.hint = v.hint;
+                result.action = action;
+            }
+        }
+        result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        result
+    }
+
+    async fn walk(&self, spec: &CheckSpec, deadline: Instant, result: &mut CheckResult) -> Outcome {
+        let target = &spec.target;
+        let probes = match self.plugins.plan(&spec.plugin, target) {
+            Ok(p) if !p.is_empty() => p,
+            Ok(_) => return Outcome::Host(judge::plugin_error(format!("plugin `{}` planned no probes", spec.plugin))),
+            Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
+        };
+        let facts = self.service_facts(spec);
+
+        let (dns, addrs) = self.prober.resolve(&target.host).await;
+        let answers = dns.answers.clone();
+        result.phases.dns = Some(dns);
+        let net_fail = |f: NetFailure| Outcome::Host(judge::network_failure(&f, target, &answers, &facts));
+        if addrs.is_empty() {
+            let failure = match &result.phases.dns.as_ref().and_then(|d| d.error.clone()) {
+                Some(e) => NetFailure::DnsFailed(e.clone()),
+                None => NetFailure::NoAddresses,
+            };
+            return net_fail(failure);
+        }
+
+        let tls = matches!(target.scheme.as_str(), "https" | "tls");
+        let mut conn = Connection::new(self.prober.clone(), addrs, target.port, tls.then(|| (target.host.clone(), spec.tls.clone())));
+        let phases = match conn.open(remaining(deadline)).await {
+            Ok(p) => p,
+            Err((p, failure)) => {
+                result.phases.tcp = p.tcp;
+                result.phases.tls = p.tls;
+                return net_fail(failure);
+            }
+        };
+        result.phases.tcp = phases.tcp;
+        result.phases.tls = phases.tls;
+
+        let mut last: Option<Outcome> = None;
+        for (n, probe) in probes.iter().enumerate() {
+            let more = n + 1 < probes.len();
+            let (observation, context) = match &probe.kind {
+                ProbeKind::Connect => (Observation::Connected, ProbeContext { signed: false, clock_offset_seconds: None }),
+                ProbeKind::Http(req) => {
+                    let (request, signed) = match self.build_request(target, probe, req).await {
+                        Ok(r) => r,
+                        Err(v) => return Outcome::Host(v),
+                    };
+                    let (phase, answer) = conn.http(request, BODY_CAP, remaining(deadline)).await;
+                    let mut phase: HttpPhase = phase;
+                    phase.probe = probe.label.clone();
+                    phase.signed = signed;
+                    result.phases.http.push(phase);
+                    let answer = match answer {
+                        Ok(a) => a,
+                        Err(f) => return net_fail(f),
+                    };
+                    let clock_offset_seconds = answer.date.map(|d| clock_offset(SystemTime::now(), d));
+                    let response = HttpResponse { status: answer.status, headers: answer.headers, body: answer.body };
+                    (Observation::Http(response), ProbeContext { signed, clock_offset_seconds })
+                }
+            };
+            let verdict = match self.plugins.judge(&spec.plugin, target, probe, &observation, &context) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
+            };
+            let try_next = verdict.try_next && more;
+            last = Some(Outcome::Plugin(verdict, probe.action.clone()));
+            if !try_next {
+                break;
+            }
+        }
+        last.unwrap_or_else(|| Outcome::Host(judge::plugin_error("no probe was judged".to_string())))
+    }
+
+    /// Turn a plugin's request into a wire request: Host header, length, and the signature.
+    async fn build_request(
+        &self,
+        target: &Target,
+        probe: &Probe,
+        req: &HttpRequest,
+    ) -> Result<(http::Request<Vec<u8>>, bool), HostVerdict> {
+        let bad = |what: String| judge::plugin_error(format!("plugin asked for an invalid request: {what}"));
+        let default_port = matches!((target.scheme.as_str(), target.port), ("https", 443) | ("http", 80));
+        let host_header = match (target.host.contains(':'), default_port) {
+            (true, true) => format!("[{}]", target.host),
+            (true, false) => format!("[{}]:{}", target.host, target.port),
+            (false, true) => target.host.clone(),
+            (false, false) => format!("{}:{}", target.host, target.port),
+        };
+        let path = if req.path_and_query.is_empty() { "/" } else { req.path_and_query.as_str() };
+        let mut builder = http::Request::builder()
+            .method(req.method.as_str())
+            .uri(path)
+            .header(http::header::HOST, &host_header)
+            .header(http::header::USER_AGENT, concat!("netcheck/", env!("CARGO_PKG_VERSION")));
+        for (name, value) in &req.headers {
+            if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization") {
+                continue; // the host owns these
+            }
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if !req.body.is_empty() || matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
+            builder = builder.header(http::header::CONTENT_LENGTH, req.body.len());
+        }
+        let mut request = builder.body(req.body.clone()).map_err(|e| bad(e.to_string()))?;
+        let Signing::Sigv4(params) = &probe.signing else {
+            return Ok((request, false));
+        };
+        match self.signer.credentials().await {
+            Ok(Some(creds)) => {
+                self.signer
+                    .sign(&creds, &mut request, &params.service, &params.region)
+                    .map_err(|e| judge::plugin_error(format!("could not sign the request: {e}")))?;
+                Ok((request, true))
+            }
+            Ok(None) => Ok((request, false)),
+            Err(e) => {
+                tracing::warn!(error = %e, "AWS credentials could not be loaded; sending unsigned");
+                Ok((request, false))
+            }
+        }
+    }
+
+    fn service_facts(&self, spec: &CheckSpec) -> ServiceFacts {
+        let Some(meta) = self.plugins.find(&spec.plugin) else { return ServiceFacts::default() };
+        let service = meta
+            .info
+            .services
+            .iter()
+            .find(|s| Some(&s.id) == spec.target.service.as_ref())
+            .or_else(|| meta.info.services.first());
+        let Some(service) = service else { return ServiceFacts::default() };
+        let region = spec.target.region.as_deref().unwrap_or("<region>");
+        ServiceFacts {
+            vpc_endpoint: service.vpc_endpoint.as_ref().map(|e| e.replace("{region}", region)),
+            endpoint_kind: Some(
+                match service.endpoint_kind {
+                    EndpointKind::Interface => "interface",
+                    EndpointKind::Gateway => "gateway",
+                    EndpointKind::None => "none",
+                }
+                .to_string(),
+            ),
+        }
+    }
+}
+
+enum Outcome {
+    Host(HostVerdict),
+    Plugin(Verdict, Option<String>),
+}
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Local clock minus server clock, whole seconds (positive = we are ahead).
+pub fn clock_offset(local: SystemTime, server: SystemTime) -> i64 {
+    match local.duration_since(server) {
+        Ok(ahead) => ahead.as_secs() as i64,
+        Err(behind) => -(behind.duration().as_secs() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_offset_sign() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(clock_offset(t + Duration::from_secs(1200), t), 1200);
+        assert_eq!(clock_offset(t, t + Duration::from_secs(90)), -90);
+    }
+}

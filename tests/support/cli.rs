@@ -1,0 +1,209 @@
+//! Runs the `netcheck` binary the way a user would, but hermetically: a temp `HOME`,
+//! no AWS config files, no instance metadata, no colour, and only the credentials the
+//! test passes. Output goes to files (no pipe deadlocks) and the run is time-bounded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::emulators::Keys;
+
+/// The longest one CLI run may take before the test fails (checks use 1–3 s timeouts).
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// A scratch directory plus the environment the binary runs with.
+pub struct Netcheck {
+    dir: TempDir,
+    creds: Option<Keys>,
+    session_token: Option<String>,
+    extra_env: Vec<(String, String)>,
+}
+
+/// What one run printed and how it exited.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code; `None` when killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Default for Netcheck {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Netcheck {
+    pub fn new() -> Netcheck {
+        let dir = tempfile::Builder::new()
+            .prefix("netcheck-e2e-")
+            .tempdir()
+            .expect("creating a temp dir for a netcheck run");
+        std::fs::create_dir_all(dir.path().join("home")).expect("creating temp HOME");
+        Netcheck {
+            dir,
+            creds: None,
+            session_token: None,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// Run with these keys in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub fn creds(mut self, keys: &Keys) -> Netcheck {
+        self.creds = Some(keys.clone());
+        self
+    }
+
+    /// Also set `AWS_SESSION_TOKEN`.
+    pub fn session_token(mut self, token: &str) -> Netcheck {
+        self.session_token = Some(token.to_string());
+        self
+    }
+
+    /// One more environment variable for the binary.
+    pub fn env(mut self, key: &str, value: &str) -> Netcheck {
+        self.extra_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The scratch directory (config files, CA files).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `name` in the scratch directory and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        path
+    }
+
+    /// `netcheck run --config <toml written to a file> --output <format>`.
+    pub fn run_config(&self, toml: &str, format: &str) -> Output {
+        let config = self.write("netcheck.toml", toml);
+        let config = config.to_string_lossy().into_owned();
+        self.run(&["run", "--config", &config, "--output", format])
+    }
+
+    /// `netcheck <args>` with the hermetic environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let home = self.dir.path().join("home");
+        let missing = self.dir.path().join("no-such-aws-file");
+        let stdout_path = self.dir.path().join("stdout.txt");
+        let stderr_path = self.dir.path().join("stderr.txt");
+        let stdout = std::fs::File::create(&stdout_path).expect("creating stdout file");
+        let stderr = std::fs::File::create(&stderr_path).expect("creating stderr file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_netcheck"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", &missing)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        if let Some(keys) = &self.creds {
+            command
+                .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+                .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key);
+        }
+        if let Some(token) = &self.session_token {
+            command.env("AWS_SESSION_TOKEN", token);
+        }
+        for (key, value) in &self.extra_env {
+            command.env(key, value);
+        }
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", env!("CARGO_BIN_EXE_netcheck")));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waiting for netcheck") {
+                break status;
+            }
+            if started.elapsed() > RUN_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "netcheck {args:?} still running after {RUN_LIMIT:?}\n--- stderr ---\n{}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            code: status.code(),
+            stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+impl Output {
+    /// Everything printed, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+
+    /// Stdout parsed as the JSON report (panics with the output when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.describe()))
+    }
+
+    /// The result named `name` in the JSON report.
+    pub fn result(&self, name: &str) -> Value {
+        let report = self.json();
+        let results = report["results"]
+            .as_array()
+            .unwrap_or_else(|| panic!("JSON report has no `results` array:\n{}", self.describe()));
+        results
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no result named `{name}`:\n{}", self.describe()))
+    }
+
+    /// Asserts the exit code.
+    pub fn assert_code(&self, want: i32) {
+        assert_eq!(
+            self.code,
+            Some(want),
+            "wrong exit code (want {want}):\n{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that result `name` has `status` and `reason`; returns the result.
+    pub fn assert_result(&self, name: &str, status: &str, reason: &str) -> Value {
+        let result = self.result(name);
+        assert_eq!(
+            (result["status"].as_str(), result["reason"].as_str()),
+            (Some(status), Some(reason)),
+            "check `{name}`: want {status}/{reason}, got:\n{}\n\n{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default(),
+            self.describe()
+        );
+        result
+    }
+}
+
+/// A TOML string literal (quotes and escapes `s`).
+pub fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}

@@ -1,0 +1,27 @@
+//! Shared support for netcheck's end-to-end tests (`mod support;` in each test file).
+//!
+//! Everything here talks only to 127.0.0.1:
+//! - [`emulators`]: ministack and moto servers from the test venv (`scripts/setup.sh`),
+//!   started on a free port and killed (whole process group) on drop, plus IAM users
+//!   with chosen policies (`tests/support/iam_setup.py`, boto3 from the venv).
+//! - [`servers`]: loopback HTTP, HTTPS (self-signed or signed by a test CA), a TCP
+//!   listener that never answers, and a closed port.
+//! - [`cli`]: runs the `netcheck` binary with a scrubbed environment (no real AWS
+//!   config, no instance metadata) and parses its JSON output.
+//!
+//! ```ignore
+//! mod support;
+//! let emu = support::emulators::Ministack::start();
+//! let out = support::cli::Netcheck::new().creds(emu.admin()).run_config(&toml);
+//! ```
+//!
+//! Nothing is skipped silently: a missing venv fails with "run scripts/setup.sh".
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+pub mod cli;
+pub mod emulators;
+pub mod process;
+pub mod servers;
+pub mod venv;

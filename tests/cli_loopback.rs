@@ -52,7 +52,8 @@ fn closed_tcp_port_is_tcp_refused() {
     out.assert_code(1);
     let result = out.assert_result("closed", "fail", "tcp-refused");
     assert_eq!(
-        result["phases"]["tcp"]["connected"], false,
+        result["phases"]["tcp"]["connected"],
+        false,
         "{}",
         out.describe()
     );
@@ -72,7 +73,8 @@ fn open_tcp_port_passes() {
     out.assert_code(0);
     let result = out.assert_result("open", "pass", "ok");
     assert_eq!(
-        result["phases"]["tcp"]["connected"], true,
+        result["phases"]["tcp"]["connected"],
+        true,
         "{}",
         out.describe()
     );
@@ -126,7 +128,11 @@ fn test_ca_signed_https_passes_with_ca_file_only() {
     let toml = config(
         "3s",
         &[
-            check("trusted", &server.url(), &format!("ca_file = {}", toml_str(&ca))),
+            check(
+                "trusted",
+                &server.url(),
+                &format!("ca_file = {}", toml_str(&ca)),
+            ),
             check("untrusted", &server.url(), ""),
         ],
     );
@@ -164,7 +170,11 @@ fn http_status_expectation_passes_on_match_and_fails_otherwise() {
     let out = run(
         "3s",
         &[
-            check("ok", &ok.url(), "plugin = \"https\", expect_status = \"200\""),
+            check(
+                "ok",
+                &ok.url(),
+                "plugin = \"https\", expect_status = \"200\"",
+            ),
             check(
                 "broken",
                 &broken.url(),
@@ -175,13 +185,15 @@ fn http_status_expectation_passes_on_match_and_fails_otherwise() {
     out.assert_code(1);
     let passed = out.assert_result("ok", "pass", "ok");
     assert_eq!(
-        passed["phases"]["http"][0]["status"], 200,
+        passed["phases"]["http"][0]["status"],
+        200,
         "{}",
         out.describe()
     );
     let failed = out.assert_result("broken", "fail", "http-status");
     assert_eq!(
-        failed["phases"]["http"][0]["status"], 500,
+        failed["phases"]["http"][0]["status"],
+        500,
         "{}",
         out.describe()
     );
@@ -209,7 +221,8 @@ fn json_report_has_schema_summary_and_result_fields() {
     for status in ["pass", "warn", "fail"] {
         let counted = results.iter().filter(|r| r["status"] == status).count();
         assert_eq!(
-            report["summary"][status], counted,
+            report["summary"][status],
+            counted,
             "summary.{status} does not count the results:\n{}",
             out.describe()
         );
@@ -217,7 +230,9 @@ fn json_report_has_schema_summary_and_result_fields() {
     assert_eq!(report["summary"]["pass"], 1);
     assert_eq!(report["summary"]["fail"], 1);
     for result in results {
-        for field in ["name", "set", "url", "plugin", "status", "reason", "message"] {
+        for field in [
+            "name", "set", "url", "plugin", "status", "reason", "message",
+        ] {
             assert!(
                 result[field].is_string(),
                 "result field `{field}` missing or not a string: {result}"
@@ -280,7 +295,11 @@ fn junit_output_is_xml_with_a_testcase_per_check() {
     assert_eq!(failures, 1, "{}", out.describe());
 }
 
-fn record(e: &quick_xml::events::BytesStart<'_>, testcases: &mut Vec<String>, failures: &mut usize) {
+fn record(
+    e: &quick_xml::events::BytesStart<'_>,
+    testcases: &mut Vec<String>,
+    failures: &mut usize,
+) {
     match e.name().as_ref() {
         b"testcase" => {
             let name = e
@@ -302,7 +321,11 @@ fn exit_code_is_0_when_every_check_passes() {
     let open = SilentServer::start();
     let out = run(
         "3s",
-        &[check("open", &format!("tcp://127.0.0.1:{}", open.port()), "")],
+        &[check(
+            "open",
+            &format!("tcp://127.0.0.1:{}", open.port()),
+            "",
+        )],
     );
     out.assert_code(0);
     assert_eq!(out.json()["summary"]["fail"], 0);
@@ -343,7 +366,11 @@ fn exit_code_is_2_for_a_config_with_a_typoed_key() {
         "the error should name the file:\n{}",
         out.describe()
     );
-    assert_eq!(server.connections(), 0, "a check ran despite the config error");
+    assert_eq!(
+        server.connections(),
+        0,
+        "a check ran despite the config error"
+    );
 }
 
 /// A typo inside a check table is caught too.
@@ -351,7 +378,11 @@ fn exit_code_is_2_for_a_config_with_a_typoed_key() {
 fn exit_code_is_2_for_a_typoed_check_key() {
     let toml = config(
         "3s",
-        &[check("web", "http://127.0.0.1:9/", "expect_staus = \"200\"")],
+        &[check(
+            "web",
+            "http://127.0.0.1:9/",
+            "expect_staus = \"200\"",
+        )],
     );
     let out = Netcheck::new().run_config(&toml, "json");
     out.assert_code(2);

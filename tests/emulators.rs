@@ -23,7 +23,7 @@ const SERVICES: [(&str, &str); 4] = [
 ];
 
 /// A config with one check per service, all at `endpoint`, named after the service.
-fn config(endpoint: &str, services: &[&str]) -> String {
+fn config(endpoint: &str, timeout: &str, services: &[&str]) -> String {
     let checks: Vec<String> = services
         .iter()
         .map(|s| {
@@ -35,7 +35,8 @@ fn config(endpoint: &str, services: &[&str]) -> String {
         })
         .collect();
     format!(
-        "concurrency = 4\ntimeout = \"5s\"\n\n[sets.emu]\nchecks = [\n{}\n]\n",
+        "concurrency = 4\ntimeout = {}\n\n[sets.emu]\nchecks = [\n{}\n]\n",
+        toml_str(timeout),
         checks.join("\n")
     )
 }
@@ -49,7 +50,10 @@ fn run(emu: &impl Emulator, keys: Option<&Keys>, services: &[&str]) -> Output {
     if let Some(keys) = keys {
         netcheck = netcheck.creds(keys);
     }
-    netcheck.run_config(&config(&emu.endpoint(), services), "json")
+    netcheck.run_config(
+        &config(&emu.endpoint(), emu.check_timeout(), services),
+        "json",
+    )
 }
 
 /// Correct credentials: every service passes, and the probe that decided was signed
@@ -91,7 +95,11 @@ fn ministack_correct_credentials_pass_every_service() {
 #[test]
 fn ministack_wrong_secret_is_signature_mismatch() {
     let emu = Ministack::start();
-    let out = run(&emu, Some(&emu.admin().with_wrong_secret()), &all_services());
+    let out = run(
+        &emu,
+        Some(&emu.admin().with_wrong_secret()),
+        &all_services(),
+    );
     assert_all_fail(&out, "signature-mismatch");
 }
 
@@ -114,7 +122,8 @@ fn ministack_limited_user_is_access_denied_naming_the_action() {
     for (service, action) in &SERVICES[1..] {
         let result = out.assert_result(service, "fail", "access-denied");
         assert_eq!(
-            result["action"], *action,
+            result["action"],
+            *action,
             "{service}: the verdict must name the missing IAM action:\n{}",
             out.describe()
         );
@@ -146,7 +155,11 @@ fn moto_correct_credentials_pass_every_service() {
 #[test]
 fn moto_wrong_secret_is_signature_mismatch() {
     let emu = Moto::start();
-    let out = run(&emu, Some(&emu.admin().with_wrong_secret()), &all_services());
+    let out = run(
+        &emu,
+        Some(&emu.admin().with_wrong_secret()),
+        &all_services(),
+    );
     assert_all_fail(&out, "signature-mismatch");
 }
 
@@ -178,10 +191,13 @@ fn moto_limited_user_is_access_denied_naming_the_action() {
 #[test]
 fn signed_request_signs_host_with_port_and_never_sends_the_secret() {
     let server = HttpServer::start(200, "<GetCallerIdentityResponse/>");
-    let keys = Keys::new("AKIANETCHECKWIRETEST", "wire-test-secret-do-not-send-0000000000");
+    let keys = Keys::new(
+        "AKIANETCHECKWIRETEST",
+        "wire-test-secret-do-not-send-0000000000",
+    );
     let out = Netcheck::new()
         .creds(&keys)
-        .run_config(&config(&server.url(), &["sts"]), "json");
+        .run_config(&config(&server.url(), "5s", &["sts"]), "json");
     // The verdict on a fake STS answer does not matter here; the request does.
     assert!(matches!(out.code, Some(0 | 1)), "{}", out.describe());
     let requests = server.requests();

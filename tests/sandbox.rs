@@ -8,6 +8,8 @@
 //! - components built for another contract version, or not plugins at all, are refused.
 //!
 //! No assertion depends on elapsed time: the deadline guarantees termination by construction.
+//! The deadline is wall-clock time, so where a test expects another failure (memory,
+//! output, trap) it gives that plugin a deadline no loaded machine can reach first.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +35,23 @@ fn host_with(names: &[&str]) -> PluginHost {
     for name in names {
         host.load_file(&test_plugin(name))
             .unwrap_or_else(|e| panic!("loading test plugin: {e}"));
+    }
+    host
+}
+
+/// The default limits with a deadline a slow machine cannot hit before the other limits.
+fn without_deadline() -> Limits {
+    Limits {
+        cpu_deadline: std::time::Duration::from_secs(600),
+        ..Limits::default()
+    }
+}
+
+/// [`host_with`], with only `spin` under the default deadline.
+fn host_for_other_limits(names: &[&str]) -> PluginHost {
+    let mut host = host_with(names);
+    for name in names.iter().filter(|&&name| name != "spin") {
+        host.set_limits(name, without_deadline());
     }
     host
 }
@@ -83,7 +102,7 @@ fn spin_is_stopped_at_the_cpu_deadline() {
 
 #[test]
 fn hog_is_stopped_at_the_memory_cap() {
-    let host = host_with(&["hog"]);
+    let host = host_for_other_limits(&["hog"]);
     let err = host.plan("hog", &target()).expect_err("hog never returns");
     assert!(matches!(err, PluginCallError::MemoryCap { .. }), "{err}");
     assert_eq!(err.to_string(), "plugin `hog` exceeded its 64 MiB memory cap");
@@ -91,7 +110,7 @@ fn hog_is_stopped_at_the_memory_cap() {
 
 #[test]
 fn trap_reports_the_trap_and_the_panic_message() {
-    let host = host_with(&["trap"]);
+    let host = host_for_other_limits(&["trap"]);
     let err = host.plan("trap", &target()).expect_err("trap panics");
     assert!(matches!(err, PluginCallError::Trapped { .. }), "{err}");
     let message = err.to_string();
@@ -105,7 +124,7 @@ fn trap_reports_the_trap_and_the_panic_message() {
 
 #[test]
 fn bloat_is_refused_by_the_output_cap() {
-    let host = host_with(&["bloat"]);
+    let host = host_for_other_limits(&["bloat"]);
     let err = host.plan("bloat", &target()).expect_err("bloat answers 8 MiB");
     assert!(matches!(err, PluginCallError::OutputCap { .. }), "{err}");
     assert_eq!(
@@ -116,19 +135,17 @@ fn bloat_is_refused_by_the_output_cap() {
 
 #[test]
 fn misbehaving_plugins_do_not_disturb_a_well_behaved_call() {
-    let host = host_with(&MISBEHAVING);
+    let host = host_for_other_limits(&MISBEHAVING);
     let before = sandbox_report(&host, "trap").expect("judge works before");
     let failing_done = AtomicBool::new(false);
-    let good_calls = std::thread::scope(|scope| {
+    let (failed, good) = std::thread::scope(|scope| {
         let good = scope.spawn(|| {
-            let mut calls = 0;
+            let mut reports = Vec::new();
             // At least a few calls, and keep calling while the others fail.
-            while calls < 5 || !failing_done.load(Ordering::SeqCst) {
-                let report = sandbox_report(&host, "trap").expect("judge works meanwhile");
-                assert_eq!(report, before);
-                calls += 1;
+            while reports.len() < 5 || !failing_done.load(Ordering::SeqCst) {
+                reports.push(sandbox_report(&host, "trap"));
             }
-            calls
+            reports
         });
         let failing: Vec<_> = MISBEHAVING
             .iter()
@@ -137,21 +154,24 @@ fn misbehaving_plugins_do_not_disturb_a_well_behaved_call() {
                 scope.spawn(move || (name, host.plan(name, &target())))
             })
             .collect();
-        for handle in failing {
-            let (name, result) = handle.join().expect("failing call thread");
-            let kind = result.map(|_| "ok").unwrap_or_else(|e| e.kind());
-            let expected = match name {
-                "spin" => "deadline",
-                "hog" => "memory-cap",
-                "trap" => "trap",
-                _ => "output-cap",
-            };
-            assert_eq!(kind, expected, "plugin {name}");
-        }
+        let failed: Vec<_> = failing.into_iter().map(|h| h.join()).collect();
         failing_done.store(true, Ordering::SeqCst);
-        good.join().expect("well-behaved call thread")
+        (failed, good.join())
     });
-    assert!(good_calls >= 5);
+    for result in failed {
+        let (name, result) = result.expect("failing call thread");
+        let kind = result.map(|_| "ok").unwrap_or_else(|e| e.kind());
+        let expected = match name {
+            "spin" => "deadline",
+            "hog" => "memory-cap",
+            "trap" => "trap",
+            _ => "output-cap",
+        };
+        assert_eq!(kind, expected, "plugin {name}");
+    }
+    for report in good.expect("well-behaved call thread") {
+        assert_eq!(report.expect("judge works meanwhile"), before);
+    }
     // And every plugin still works afterwards: a failed call leaves nothing behind.
     for name in MISBEHAVING {
         assert_eq!(
@@ -187,7 +207,7 @@ fn plugins_see_no_environment_files_network_or_clock() {
 
 #[test]
 fn calls_work_from_tokio_runtimes() {
-    let host = Arc::new(host_with(&["trap"]));
+    let host = Arc::new(host_for_other_limits(&["trap"]));
     let runtimes = [
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -221,6 +241,7 @@ fn calls_work_from_tokio_runtimes() {
 #[test]
 fn limits_can_be_tightened_per_plugin() {
     let mut host = host_with(&["spin", "hog", "trap"]);
+    // Each override replaces the whole `Limits`: only the limit under test is tight.
     host.set_limits(
         "spin",
         Limits {
@@ -232,14 +253,14 @@ fn limits_can_be_tightened_per_plugin() {
         "hog",
         Limits {
             memory_bytes: 8 << 20,
-            ..Limits::default()
+            ..without_deadline()
         },
     );
     host.set_limits(
         "trap",
         Limits {
             max_output_bytes: 10,
-            ..Limits::default()
+            ..without_deadline()
         },
     );
     let spin = host.plan("spin", &target()).expect_err("spins");

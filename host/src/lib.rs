@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod endpoint;
 pub mod execute;
+pub mod iam;
 pub mod judge;
 pub mod plan;
 pub mod plugin_host;

@@ -12,7 +12,7 @@ use netcheck_runner_api::{CheckSpec, Plan, Target, TlsOptions};
 
 use crate::config::{CheckConfig, Config};
 use crate::endpoint;
-use crate::plugin_host::PluginHost;
+use crate::plugin_host::{PluginHost, PluginMeta, ServiceInfo};
 
 /// A problem in the configured checks, found before anything is sent. Exit code 2.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,23 +225,29 @@ fn choose_plugin(
     if matches!(target.scheme.as_str(), "tcp" | "tls") {
         return require(plugins, "tcp").map(|p| (p, None));
     }
-    let mut best: Option<(usize, &str, &str)> = None;
+    if let Some((plugin, service)) = claimed_by(plugins, &target.host) {
+        return Ok((plugin.name.clone(), Some(service.id.clone())));
+    }
+    require(plugins, "https").map(|p| (p, None))
+}
+
+/// The plugin and service whose host pattern claims `host` most specifically
+/// (later-loaded plugins win ties, so a custom plugin can override a bundled one).
+pub fn claimed_by<'a>(plugins: &'a PluginHost, host: &str) -> Option<(&'a PluginMeta, &'a ServiceInfo)> {
+    let mut best: Option<(usize, &PluginMeta, &ServiceInfo)> = None;
     for p in plugins.plugins().iter().rev() {
         for s in &p.info.services {
             for pattern in &s.host_patterns {
-                if endpoint::pattern_matches(pattern, &target.host) {
+                if endpoint::pattern_matches(pattern, host) {
                     let score = endpoint::pattern_specificity(pattern);
                     if best.is_none_or(|(b, _, _)| score > b) {
-                        best = Some((score, &p.name, &s.id));
+                        best = Some((score, p, s));
                     }
                 }
             }
         }
     }
-    if let Some((_, plugin, service)) = best {
-        return Ok((plugin.to_string(), Some(service.to_string())));
-    }
-    require(plugins, "https").map(|p| (p, None))
+    best.map(|(_, p, s)| (p, s))
 }
 
 fn host_claimed(patterns: &[String], host: &str) -> bool {

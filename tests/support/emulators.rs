@@ -53,7 +53,10 @@ impl Keys {
 
 /// A key id no emulator knows, with some secret.
 pub fn unknown_keys() -> Keys {
-    Keys::new("AKIANETCHECKUNKNOWN1", "no-such-secret-0000000000000000000000000")
+    Keys::new(
+        "AKIANETCHECKUNKNOWN1",
+        "no-such-secret-0000000000000000000000000",
+    )
 }
 
 /// An IAM policy document allowing exactly `actions` on every resource.
@@ -86,7 +89,12 @@ pub fn create_user(endpoint: &str, signer: &Keys, user: &str, policy: &str) -> K
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
-        .unwrap_or_else(|e| panic!("running iam_setup.py with {}: {e}", venv::python().display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "running iam_setup.py with {}: {e}",
+                venv::python().display()
+            )
+        });
     assert!(
         output.status.success(),
         "creating IAM user `{user}` on {endpoint} failed ({}):\n{}",
@@ -111,6 +119,26 @@ pub fn create_user(endpoint: &str, signer: &Keys, user: &str, policy: &str) -> K
     }
 }
 
+/// One cheap read-only call per service (`tests/support/warm_up.py`), so backends an
+/// emulator loads lazily are loaded before the checks under test run.
+pub fn warm_up(endpoint: &str, keys: &Keys, services: &[&str]) {
+    let output = Command::new(venv::python())
+        .arg(venv::support_file("warm_up.py"))
+        .args([endpoint, &keys.access_key_id, &keys.secret_access_key])
+        .args(services)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("running warm_up.py with {}: {e}", venv::python().display()));
+    assert!(
+        output.status.success(),
+        "warming up {services:?} on {endpoint} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// What the tests need from either emulator.
 pub trait Emulator {
     /// `http://127.0.0.1:PORT/`
@@ -118,6 +146,8 @@ pub trait Emulator {
     fn port(&self) -> u16;
     /// An IAM user allowed everything, whose signatures the emulator verifies.
     fn admin(&self) -> &Keys;
+    /// A per-check `timeout` that leaves room for this emulator on a busy machine.
+    fn check_timeout(&self) -> &'static str;
     /// A new IAM user with `policy` as its only (inline) policy.
     fn create_user(&self, name: &str, policy: &str) -> Keys {
         create_user(&self.endpoint(), self.admin(), name, policy)
@@ -174,6 +204,7 @@ impl Ministack {
                 Ok(()) => {
                     let endpoint = format!("http://127.0.0.1:{port}/");
                     let admin = create_user(&endpoint, &root, "admin", &allow_all());
+                    warm_up(&endpoint, &admin, &["sts", "kms", "ssm", "s3"]);
                     return Ministack {
                         port,
                         root,
@@ -198,6 +229,9 @@ impl Ministack {
 }
 
 impl Emulator for Ministack {
+    fn check_timeout(&self) -> &'static str {
+        "10s"
+    }
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }
@@ -250,6 +284,7 @@ impl Moto {
                     // Before reset-auth moto accepts any key; this one only signs setup calls.
                     let setup = Keys::new("AKIANETCHECKMOTOSETUP", "moto-setup-secret");
                     let admin = create_user(&endpoint, &setup, "admin", &allow_all());
+                    warm_up(&endpoint, &admin, &["sts", "kms", "ssm", "s3"]);
                     enable_moto_auth(port, &service);
                     return Moto {
                         port,
@@ -284,6 +319,10 @@ fn enable_moto_auth(port: u16, service: &Service) {
 }
 
 impl Emulator for Moto {
+    /// moto is a single Flask process and slow under load even when warm.
+    fn check_timeout(&self) -> &'static str {
+        "30s"
+    }
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }
@@ -294,4 +333,3 @@ impl Emulator for Moto {
         &self.admin
     }
 }
-

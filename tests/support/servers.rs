@@ -280,13 +280,7 @@ impl HttpsServer {
     }
 }
 
-fn certificate(
-    kind: CertKind,
-) -> (
-    CertificateDer<'static>,
-    PrivateKeyDer<'static>,
-    String,
-) {
+fn certificate(kind: CertKind) -> (CertificateDer<'static>, PrivateKeyDer<'static>, String) {
     let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
     let leaf_key = KeyPair::generate().expect("generating a test key");
     let mut leaf_params = CertificateParams::new(names).expect("certificate names");

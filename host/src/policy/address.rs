@@ -88,7 +88,13 @@ fn read_ipv6(text: &str) -> Result<IpAddr, String> {
     let addr = text.split_once('%').map_or(text, |(a, _zone)| a);
     addr.parse::<Ipv6Addr>()
         .map(|v6| canonical(IpAddr::V6(v6)))
-        .map_err(|_| format!("`{text}` is not a valid IPv6 address"))
+        .map_err(|_| {
+            if text.matches(':').count() == 1 {
+                format!("host `{text}` contains a port; give the host alone")
+            } else {
+                format!("`{text}` is not a valid IPv6 address")
+            }
+        })
 }
 
 /// Reads an IPv4 address the way glibc's `inet_aton` does: one to four parts separated
@@ -260,6 +266,11 @@ mod tests {
         ] {
             assert!(read_host(bad).is_err(), "{bad:?} should be refused");
         }
+        assert!(
+            read_host("example.com:443")
+                .unwrap_err()
+                .contains("contains a port")
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub struct Violation {
     /// Why, and how to change it.
     pub message: String,
     /// Where the rule comes from: `policy file /etc/netcheck/policy.toml`,
-    /// `built-in default policy`, or `netcheck config (restrictions)`.
+    /// `built-in default policy`, or `netcheck config [restrict]`.
     pub source: String,
 }
 

@@ -16,7 +16,7 @@ use super::signing::SigningLayer;
 use super::targets::{AllowList, DenyEntry};
 
 /// Where narrowing rules come from, as shown in violations.
-pub const USER_SOURCE: &str = "netcheck config (restrict)";
+pub const USER_SOURCE: &str = "netcheck config [restrict]";
 
 /// Restrictions from the user's netcheck config (suggested table: `[restrict]`). Each
 /// field can only remove permissions; rule names in violations are `restrict.<field>`.

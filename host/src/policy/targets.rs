@@ -342,7 +342,7 @@ impl TargetRules {
             if d == primary {
                 what.to_string()
             } else {
-                format!("{what} (which carries the IPv4 address {d})")
+                format!("{d}, carried by {what},")
             }
         };
         for &d in &dests {

@@ -20,6 +20,12 @@ use crate::report::{self, Report};
 use crate::sign::Signer;
 use crate::plan;
 
+mod explain;
+mod iam_policy;
+mod progress;
+
+use progress::ProgressBar;
+
 #[derive(Parser, Debug)]
 #[command(name = "netcheck", version, about = "From here, with this role, can my workload really reach what it needs?")]
 pub struct Cli {
@@ -40,6 +46,10 @@ pub enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Sign a request with SigV4 and show how (`--explain`), optionally sending it.
+    Sign(explain::SignArgs),
+    /// Print the least-privilege IAM policy the configured checks need.
+    IamPolicy(iam_policy::IamPolicyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +136,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::Plugins(PluginsCommand::List(args)) => plugins_list(args),
+        Command::Sign(args) => explain::sign(args).await,
+        Command::IamPolicy(args) => iam_policy::iam_policy(args).await,
         Command::Config(ConfigCommand::Show(args)) => {
             let loaded = load_config(&args, &overrides(&args, None))?;
             print!("{}", loaded.show());
@@ -168,10 +180,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = &loaded.config;
     let plugins = Arc::new(load_plugins(cfg)?);
     let sets = plan::selected_sets(cfg, &args.sets)?;
-    let region = match &cfg.region {
-        Some(r) => Some(r.clone()),
-        None => crate::sign::default_region().await,
-    };
+    let region = resolve_region(cfg).await;
     let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
     let runner: Box<dyn Runner> = match cfg.runner.as_str() {
         "local" => Box::new(netcheck_runner_local::LocalRunner),
@@ -198,6 +207,14 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     println!("{}", text.trim_end());
     Ok(exit_code(&results, args.strict))
+}
+
+/// The default region: config/env/flag, else the AWS config chain.
+async fn resolve_region(cfg: &config::Config) -> Option<String> {
+    match &cfg.region {
+        Some(r) => Some(r.clone()),
+        None => crate::sign::default_region().await,
+    }
 }
 
 /// 0 all passed (or warned, unless strict), 1 otherwise.
@@ -248,37 +265,3 @@ fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A progress bar on stderr while checks run (terminal only).
-struct ProgressBar {
-    bar: indicatif::ProgressBar,
-}
-
-impl ProgressBar {
-    fn new() -> Self {
-        let bar = indicatif::ProgressBar::new(0).with_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} checks {wide_msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        ProgressBar { bar }
-    }
-}
-
-impl Progress for ProgressBar {
-    fn planned(&self, checks: usize) {
-        self.bar.set_length(checks as u64);
-    }
-    fn phase(&self, location: &str, phase: &str) {
-        self.bar.set_message(format!("{location}: {phase}"));
-    }
-    fn finished(&self, result: &CheckResult) {
-        self.bar.set_message(format!("{} {}", result.status.as_str(), result.name));
-        self.bar.inc(1);
-    }
-}
-
-impl Drop for ProgressBar {
-    fn drop(&mut self) {
-        self.bar.finish_and_clear();
-    }
-}

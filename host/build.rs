@@ -106,7 +106,9 @@ fn run() -> Result<(), String> {
         }
         match kind {
             Kind::Bundled => {
-                let dest = out_dir.join("bundled").join(format!("{}.wasm", member.name));
+                let dest = out_dir
+                    .join("bundled")
+                    .join(format!("{}.wasm", member.name));
                 copy_if_changed(&built, &dest)?;
                 bundled.push((member.name.clone(), dest));
             }
@@ -164,7 +166,8 @@ fn workspace_members(plugins_dir: &Path) -> Result<Vec<Member>, String> {
     {
         if let Some(parent) = entry.strip_suffix("/*") {
             let dir = plugins_dir.join(parent);
-            let listing = fs::read_dir(&dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
+            let listing =
+                fs::read_dir(&dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
             let mut found: Vec<String> = listing
                 .filter_map(Result::ok)
                 .filter(|e| e.path().join("Cargo.toml").is_file())

@@ -2,11 +2,12 @@
 //! listener that never answers, HTTPS with untrusted and trusted certificates, HTTP
 //! status expectations — plus the report formats and exit codes.
 //!
+//! Exit codes: 0 is asserted by `open_tcp_port_passes`, 1 by every failing case, 2 by
+//! the typo'd-key cases.
+//!
 //! Run: `cargo test -p netcheck --test cli_loopback`. Talks only to 127.0.0.1.
 
 mod support;
-
-use std::time::Duration;
 
 use support::cli::{Netcheck, Output, toml_str};
 use support::servers::{CertKind, HttpServer, HttpsServer, SilentServer, closed_port};
@@ -95,30 +96,19 @@ fn never_answering_http_listener_is_timeout() {
         )],
     );
     out.assert_code(1);
-    out.assert_result("silent", "fail", "timeout");
+    let result = out.assert_result("silent", "fail", "timeout");
     assert!(server.connections() >= 1, "no connection was made");
+    // The check's own time, not the process's (which includes loading plugins).
+    let took = result["duration_ms"].as_f64().unwrap_or(f64::MAX);
     assert!(
-        out.elapsed < Duration::from_secs(30),
-        "a 1s check took {:?}",
-        out.elapsed
+        took < 10_000.0,
+        "a check with a 1s timeout took {took} ms:\n{}",
+        out.describe()
     );
 }
 
-#[test]
-fn self_signed_https_is_tls_failed() {
-    let server = HttpsServer::start(CertKind::SelfSigned, 200, "hello");
-    let out = run("3s", &[check("self-signed", &server.url(), "")]);
-    out.assert_code(1);
-    let result = out.assert_result("self-signed", "fail", "tls-failed");
-    assert_eq!(result["phases"]["tls"]["ok"], false, "{}", out.describe());
-    assert!(
-        server.requests().is_empty(),
-        "an HTTP request went over an unverified connection"
-    );
-}
-
-/// The same kind of server passes once its CA is trusted through the check's `ca_file`,
-/// and a second check without it still fails.
+/// A server with a test-CA-signed certificate passes once that CA is trusted through
+/// the check's `ca_file`; a second check without it fails `tls-failed`.
 #[test]
 fn test_ca_signed_https_passes_with_ca_file_only() {
     let server = HttpsServer::start(CertKind::SignedByTestCa, 200, "hello");
@@ -144,23 +134,35 @@ fn test_ca_signed_https_passes_with_ca_file_only() {
     assert_eq!(server.requests().len(), 1, "{}", out.describe());
 }
 
-/// A self-signed certificate trusted directly (it is its own CA) passes too.
+/// A self-signed certificate fails verification (no HTTP request is sent over the
+/// unverified connection) unless trusted directly through `ca_file`: it is its own CA.
 #[test]
-fn self_signed_https_passes_when_trusted_via_ca_file() {
+fn self_signed_https_is_tls_failed_unless_pinned_by_ca_file() {
     let server = HttpsServer::start(CertKind::SelfSigned, 200, "hello");
     let netcheck = Netcheck::new();
     let ca = server.write_ca(netcheck.dir(), "self.pem");
     let toml = config(
         "3s",
-        &[check(
-            "pinned",
-            &server.url(),
-            &format!("ca_file = {}", toml_str(&ca.to_string_lossy())),
-        )],
+        &[
+            check("self-signed", &server.url(), ""),
+            check(
+                "pinned",
+                &server.url(),
+                &format!("ca_file = {}", toml_str(&ca.to_string_lossy())),
+            ),
+        ],
     );
     let out = netcheck.run_config(&toml, "json");
-    out.assert_code(0);
+    out.assert_code(1);
+    let failed = out.assert_result("self-signed", "fail", "tls-failed");
+    assert_eq!(failed["phases"]["tls"]["ok"], false, "{}", out.describe());
     out.assert_result("pinned", "pass", "ok");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "only the pinned check may send a request:\n{}",
+        out.describe()
+    );
 }
 
 #[test]
@@ -314,35 +316,6 @@ fn record(
         b"failure" => *failures += 1,
         _ => {}
     }
-}
-
-#[test]
-fn exit_code_is_0_when_every_check_passes() {
-    let open = SilentServer::start();
-    let out = run(
-        "3s",
-        &[check(
-            "open",
-            &format!("tcp://127.0.0.1:{}", open.port()),
-            "",
-        )],
-    );
-    out.assert_code(0);
-    assert_eq!(out.json()["summary"]["fail"], 0);
-}
-
-#[test]
-fn exit_code_is_1_when_any_check_fails() {
-    let open = SilentServer::start();
-    let port = closed_port();
-    let out = run(
-        "3s",
-        &[
-            check("open", &format!("tcp://127.0.0.1:{}", open.port()), ""),
-            check("closed", &format!("tcp://127.0.0.1:{port}"), ""),
-        ],
-    );
-    out.assert_code(1);
 }
 
 /// A typo'd key is a configuration error: exit 2, nothing probed, and the message names

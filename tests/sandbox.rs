@@ -83,7 +83,13 @@ const CONTEXT: ProbeContext = ProbeContext {
 /// The well-behaved call every test plugin offers: its `judge`, which reports what the
 /// sandbox let it see.
 fn sandbox_report(host: &PluginHost, plugin: &str) -> Result<String, PluginCallError> {
-    let verdict = host.judge(plugin, &target(), &probe(), &Observation::Connected, &CONTEXT)?;
+    let verdict = host.judge(
+        plugin,
+        &target(),
+        &probe(),
+        &Observation::Connected,
+        &CONTEXT,
+    )?;
     assert_eq!(verdict.status, Status::Pass);
     assert_eq!(verdict.reason, "sandbox-report");
     Ok(verdict.message)
@@ -92,7 +98,9 @@ fn sandbox_report(host: &PluginHost, plugin: &str) -> Result<String, PluginCallE
 #[test]
 fn spin_is_stopped_at_the_cpu_deadline() {
     let host = host_with(&["spin"]);
-    let err = host.plan("spin", &target()).expect_err("spin never returns");
+    let err = host
+        .plan("spin", &target())
+        .expect_err("spin never returns");
     assert!(matches!(err, PluginCallError::Deadline { .. }), "{err}");
     assert_eq!(
         err.to_string(),
@@ -105,7 +113,10 @@ fn hog_is_stopped_at_the_memory_cap() {
     let host = host_for_other_limits(&["hog"]);
     let err = host.plan("hog", &target()).expect_err("hog never returns");
     assert!(matches!(err, PluginCallError::MemoryCap { .. }), "{err}");
-    assert_eq!(err.to_string(), "plugin `hog` exceeded its 64 MiB memory cap");
+    assert_eq!(
+        err.to_string(),
+        "plugin `hog` exceeded its 64 MiB memory cap"
+    );
 }
 
 #[test]
@@ -125,7 +136,9 @@ fn trap_reports_the_trap_and_the_panic_message() {
 #[test]
 fn bloat_is_refused_by_the_output_cap() {
     let host = host_for_other_limits(&["bloat"]);
-    let err = host.plan("bloat", &target()).expect_err("bloat answers 8 MiB");
+    let err = host
+        .plan("bloat", &target())
+        .expect_err("bloat answers 8 MiB");
     assert!(matches!(err, PluginCallError::OutputCap { .. }), "{err}");
     assert_eq!(
         err.to_string(),
@@ -220,6 +233,12 @@ fn calls_work_from_tokio_runtimes() {
     for runtime in runtimes {
         let host = host.clone();
         runtime.block_on(async move {
+            // Directly in the runtime's `block_on`, then in a spawned task.
+            let direct = host.plan("trap", &target());
+            assert!(
+                matches!(direct, Err(PluginCallError::Trapped { .. })),
+                "{direct:?}"
+            );
             let task_host = host.clone();
             let (trapped, report) = tokio::spawn(async move {
                 // A trapping plugin writes its panic to stderr, which goes through WASI's
@@ -269,9 +288,15 @@ fn limits_can_be_tightened_per_plugin() {
         "plugin `spin` exceeded its 20 ms CPU deadline"
     );
     let hog = host.plan("hog", &target()).expect_err("hogs");
-    assert_eq!(hog.to_string(), "plugin `hog` exceeded its 8 MiB memory cap");
+    assert_eq!(
+        hog.to_string(),
+        "plugin `hog` exceeded its 8 MiB memory cap"
+    );
     let judged = sandbox_report(&host, "trap").expect_err("report is over 10 bytes");
-    assert!(matches!(judged, PluginCallError::OutputCap { cap: 10, .. }), "{judged}");
+    assert!(
+        matches!(judged, PluginCallError::OutputCap { cap: 10, .. }),
+        "{judged}"
+    );
 }
 
 #[test]
@@ -291,7 +316,11 @@ fn precompiled_cache_is_reused_and_a_corrupt_entry_recompiled() {
             .expect("cache directory exists")
             .map(|e| e.expect("cache entry").path())
             .collect();
-        assert_eq!(entries.len(), 1, "one artifact, no temporary files: {entries:?}");
+        assert_eq!(
+            entries.len(),
+            1,
+            "one artifact, no temporary files: {entries:?}"
+        );
         entries.into_iter().next().expect("one entry")
     };
 
@@ -342,7 +371,10 @@ fn a_plugin_for_another_contract_version_is_refused_with_the_fix() {
     let bytes = component_exporting("netcheck:plugin/checker@1.0.0");
     let source = PluginSource::File(PathBuf::from("/plugins/future.wasm"));
     let err = host.load_bytes(&bytes, source).expect_err("refused");
-    assert!(matches!(err, PluginLoadError::VersionMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, PluginLoadError::VersionMismatch { .. }),
+        "{err}"
+    );
     assert_eq!(
         err.to_string(),
         format!(
@@ -352,6 +384,77 @@ fn a_plugin_for_another_contract_version_is_refused_with_the_fix() {
         )
     );
     assert!(host.plugins().is_empty());
+}
+
+#[test]
+fn a_component_without_the_checker_functions_is_refused() {
+    let mut host = host_with(&[]);
+    let bytes = component_exporting("netcheck:plugin/checker@0.1.0");
+    let err = host
+        .load_bytes(&bytes, PluginSource::File(PathBuf::from("hollow.wasm")))
+        .expect_err("refused");
+    assert!(matches!(err, PluginLoadError::Incompatible { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "plugin hollow.wasm: does not export the functions of netcheck:plugin/checker@0.1.0"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_component_needing_other_imports_is_refused() {
+    let mut host = host_with(&[]);
+    let bytes = wat::parse_str(
+        r#"(component
+            (import "evil:net/raw-sockets@1.0.0" (instance (export "open" (func))))
+            (instance $i)
+            (export "netcheck:plugin/checker@0.1.0" (instance $i)))"#,
+    )
+    .expect("test component assembles");
+    let err = host
+        .load_bytes(&bytes, PluginSource::File(PathBuf::from("greedy.wasm")))
+        .expect_err("refused");
+    assert!(matches!(err, PluginLoadError::Incompatible { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("plugin greedy.wasm: needs an import netcheck does not provide"),
+        "{message}"
+    );
+    assert!(message.contains("evil:net/raw-sockets@1.0.0"), "{message}");
+}
+
+#[test]
+fn plugin_log_lines_reach_tracing_with_the_plugin_name() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let host = host_with(&["trap"]);
+    // Outside any Tokio runtime the call runs on this thread, under this subscriber.
+    let report = tracing::subscriber::with_default(subscriber, || sandbox_report(&host, "trap"))
+        .expect("judge works");
+    let logs =
+        String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("logs are UTF-8");
+    assert!(
+        logs.contains(&format!("sandbox report: {report}")),
+        "{logs}"
+    );
+    assert!(logs.contains("plugin=trap"), "{logs}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::plugin_host::{
     EndpointKind, HttpRequest, HttpResponse, Observation, PluginHost, Probe, ProbeContext, ProbeKind, Signing,
     Verdict,
 };
-use crate::probe::{Connection, NetFailure, Prober};
+use crate::probe::{Connection, HttpAnswer, NetFailure, Prober};
 use crate::sign::Signer;
 
 /// The body prefix kept from each HTTP answer (for plugins and reports).
@@ -124,6 +124,9 @@ impl Engine {
             };
             return net_fail(failure);
         }
+        if let Err(v) = self.guard_addresses(target, &addrs) {
+            return Outcome::Host(judge::policy_denied(&v));
+        }
 
         let tls = matches!(target.scheme.as_str(), "https" | "tls");
         let mut conn = Connection::new(self.prober.clone(), addrs, target.port, tls.then(|| (target.host.clone(), spec.tls.clone())));
@@ -153,10 +156,23 @@ impl Engine {
                     phase.probe = probe.label.clone();
                     phase.signed = signed;
                     result.phases.http.push(phase);
-                    let answer = match answer {
+                    let mut answer = match answer {
                         Ok(a) => a,
                         Err(f) => return net_fail(f),
                     };
+                    if !signed {
+                        match self.follow_redirects(spec, req, answer, deadline, result).await {
+                            Ok(a) => answer = a,
+                            Err(outcome) => return outcome,
+                        }
+                    }
+                    if signed && (200..300).contains(&answer.status) {
+                        // An authenticated success can carry secrets (ECR's registry password,
+                        // tokens): only error bodies are worth keeping in reports.
+                        if let Some(phase) = result.phases.http.last_mut() {
+                            phase.body_prefix.clear();
+                        }
+                    }
                     let clock_offset_seconds = answer.date.map(|d| clock_offset(SystemTime::now(), d));
                     let response = HttpResponse { status: answer.status, headers: answer.headers, body: answer.body };
                     (Observation::Http(response), ProbeContext { signed, clock_offset_seconds })
@@ -209,6 +225,9 @@ impl Engine {
         let Signing::Sigv4(params) = &probe.signing else {
             return Ok((request, false));
         };
+        if let Err(v) = self.prober.policy().check_signing(&target.host, target.aws.is_some()) {
+            return Err(judge::policy_denied(&v));
+        }
         match self.signer.credentials().await {
             Ok(Some(creds)) => {
                 self.signer
@@ -222,6 +241,79 @@ impl Engine {
                 Ok((request, false))
             }
         }
+    }
+
+    /// Every address a name resolved to must be allowed: one denied answer refuses the
+    /// check (a rebinding name must not reach instance metadata through its second answer).
+    fn guard_addresses(&self, target: &Target, addrs: &[std::net::IpAddr]) -> Result<(), crate::policy::Violation> {
+        for ip in addrs {
+            self.prober.policy().check_resolved_ip(&target.scheme, &target.host, target.port, *ip)?;
+        }
+        Ok(())
+    }
+
+    /// Follow HTTP redirects of an unsigned probe when the check asks for it with the
+    /// option `follow-redirects` (`true` = up to 5 hops, or a number). Every hop is
+    /// checked by the policy before its name is resolved and again by address.
+    async fn follow_redirects(
+        &self,
+        spec: &CheckSpec,
+        req: &HttpRequest,
+        mut answer: HttpAnswer,
+        deadline: Instant,
+        result: &mut CheckResult,
+    ) -> Result<HttpAnswer, Outcome> {
+        let hops = match spec.target.options.iter().find(|(k, _)| k == "follow-redirects").map(|(_, v)| v.as_str()) {
+            None | Some("false") | Some("0") => return Ok(answer),
+            Some("true") => 5,
+            Some(n) => n.parse::<usize>().map_err(|_| {
+                Outcome::Host(judge::plugin_error(format!(
+                    "option follow-redirects = `{n}`: expected true, false or a number of hops"
+                )))
+            })?,
+        };
+        let mut url = spec.target.url.clone();
+        for _ in 0..hops {
+            if !matches!(answer.status, 301 | 302 | 303 | 307 | 308) {
+                break;
+            }
+            let Some(location) = answer.header("location").map(str::to_string) else { break };
+            let next = crate::probe::resolve_location(&url, &location)
+                .map_err(|e| Outcome::Host(judge::plugin_error(format!("redirect to `{location}`: {e}"))))?;
+            self.prober
+                .policy()
+                .check_redirect(&url, next.as_str())
+                .map_err(|v| Outcome::Host(judge::policy_denied(&v)))?;
+            let target = crate::plan::parse_target(next.as_str())
+                .map_err(|e| Outcome::Host(judge::plugin_error(format!("redirect to `{next}`: {e}"))))?;
+            let (dns, addrs) = self.prober.resolve(&target.host).await;
+            if let Some(f) = Prober::dns_failure(&dns, &addrs) {
+                return Err(Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default())));
+            }
+            self.guard_addresses(&target, &addrs).map_err(|v| Outcome::Host(judge::policy_denied(&v)))?;
+            let tls = (target.scheme == "https").then(|| (target.host.clone(), spec.tls.clone()));
+            let mut conn = Connection::new(self.prober.clone(), addrs, target.port, tls);
+            if let Err((_, f)) = conn.open(remaining(deadline)).await {
+                return Err(Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default())));
+            }
+            let method = if answer.status == 303 { "GET" } else { req.method.as_str() };
+            let hop = HttpRequest { method: method.to_string(), path_and_query: target.path_and_query.clone(), ..req.clone() };
+            let probe = Probe {
+                label: format!("redirect → {}", target.host),
+                kind: ProbeKind::Http(hop.clone()),
+                signing: Signing::None,
+                action: None,
+            };
+            let (request, _) = self.build_request(&target, &probe, &hop).await.map_err(Outcome::Host)?;
+            let (mut phase, next_answer) = conn.http(request, BODY_CAP, remaining(deadline)).await;
+            phase.probe = probe.label;
+            result.phases.http.push(phase);
+            answer = next_answer.map_err(|f| {
+                Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default()))
+            })?;
+            url = next.to_string();
+        }
+        Ok(answer)
     }
 
     fn service_facts(&self, spec: &CheckSpec) -> ServiceFacts {

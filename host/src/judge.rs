@@ -175,6 +175,16 @@ pub fn plugin_error(message: String) -> HostVerdict {
     )
 }
 
+/// The policy refused something this check would have done (connect to a resolved
+/// address, follow a redirect, sign for a host).
+pub fn policy_denied(violation: &crate::policy::Violation) -> HostVerdict {
+    HostVerdict::fail(
+        "policy-denied",
+        violation.to_string(),
+        Some("refused by policy before anything was sent there: change the target or ask the policy's administrator".to_string()),
+    )
+}
+
 /// The whole-check deadline passed before a verdict.
 pub fn deadline(target: &Target, timeout_ms: u64) -> HostVerdict {
     HostVerdict::fail(

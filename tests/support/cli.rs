@@ -32,6 +32,10 @@ pub struct Output {
     pub elapsed: Duration,
 }
 
+/// The policy every test run uses unless it sets `NETCHECK_POLICY` itself: signing to the
+/// loopback emulators allowed, plugins unrestricted, everything else as built in.
+pub const TEST_POLICY: &str = "[signing]\nhosts = [\"127.0.0.1\"]\n[plugins]\nallow_any = true\n";
+
 impl Default for Netcheck {
     fn default() -> Self {
         Self::new()
@@ -98,6 +102,10 @@ impl Netcheck {
         let stderr_path = self.dir.path().join("stderr.txt");
         let stdout = std::fs::File::create(&stdout_path).expect("creating stdout file");
         let stderr = std::fs::File::create(&stderr_path).expect("creating stderr file");
+        // The emulators listen on 127.0.0.1, which the built-in policy never lets SigV4
+        // signatures reach: test runs name it the way an administrator would.
+        let policy = self.dir.path().join("test-policy.toml");
+        std::fs::write(&policy, TEST_POLICY).expect("writing the test policy");
         let mut command = Command::new(env!("CARGO_BIN_EXE_netcheck"));
         command
             .args(args)
@@ -109,6 +117,10 @@ impl Netcheck {
             .env("AWS_CONFIG_FILE", &missing)
             .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
             .env("NO_COLOR", "1")
+            .env("NETCHECK_POLICY", &policy)
+            // Precompiled plugins are keyed by their sha256 and the engine: sharing one
+            // cache across test runs is safe and saves compiling every plugin per run.
+            .env("XDG_CACHE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/xdg-cache"))
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);

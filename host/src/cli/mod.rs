@@ -22,6 +22,7 @@ use crate::plan;
 
 mod explain;
 mod iam_policy;
+mod policy;
 mod progress;
 
 use progress::ProgressBar;
@@ -50,6 +51,9 @@ pub enum Command {
     Sign(explain::SignArgs),
     /// Print the least-privilege IAM policy the configured checks need.
     IamPolicy(iam_policy::IamPolicyArgs),
+    /// Inspect the administrator's policy.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +83,8 @@ pub struct CommonArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum)]
     pub output: Option<OutputFormat>,
+    #[command(flatten)]
+    pub policy: policy::PolicyArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -138,6 +144,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugins(PluginsCommand::List(args)) => plugins_list(args),
         Command::Sign(args) => explain::sign(args).await,
         Command::IamPolicy(args) => iam_policy::iam_policy(args).await,
+        Command::Policy(policy::PolicyCommand::Check(args)) => policy::check(args),
         Command::Config(ConfigCommand::Show(args)) => {
             let loaded = load_config(&args, &overrides(&args, None))?;
             print!("{}", loaded.show());
@@ -167,7 +174,7 @@ fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loa
 }
 
 fn load_plugins(cfg: &config::Config) -> anyhow::Result<PluginHost> {
-    let mut host = PluginHost::new(Limits::default(), None)?;
+    let mut host = PluginHost::new(Limits::default(), crate::plugin_host::default_cache_dir())?;
     host.load_bundled().map_err(|e| anyhow::anyhow!("{e}"))?;
     for path in &cfg.plugins {
         host.load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -178,7 +185,10 @@ fn load_plugins(cfg: &config::Config) -> anyhow::Result<PluginHost> {
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(&args.common, &overrides(&args.common, Some(&args)))?;
     let cfg = &loaded.config;
-    let plugins = Arc::new(load_plugins(cfg)?);
+    let policy = policy::load(&args.common.policy, Some(cfg))?;
+    let mut plugins = load_plugins(cfg)?;
+    policy::apply_limits(&policy, &mut plugins);
+    let plugins = Arc::new(plugins);
     let sets = plan::selected_sets(cfg, &args.sets)?;
     let region = resolve_region(cfg).await;
     let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
@@ -186,9 +196,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         "local" => Box::new(netcheck_runner_local::LocalRunner),
         other => anyhow::bail!("unknown runner `{other}` (available: local)"),
     };
+    let violations = policy::evaluate(&policy, &plan, &plugins, runner.name());
+    if !violations.is_empty() {
+        policy::report_violations(&violations);
+        policy::audit(&policy, &plan, &plugins, runner.name(), &violations, None)?;
+        return Ok(ExitCode::from(2));
+    }
     let engine = Arc::new(Engine {
-        plugins,
-        prober: Arc::new(Prober::new(&plan.nameservers)?),
+        plugins: plugins.clone(),
+        prober: Arc::new(Prober::new(&plan.nameservers)?.with_policy(policy.clone())),
         signer: Arc::new(Signer::from_default_chain().await),
     });
     let interactive = std::io::stderr().is_terminal() && cfg.output == OutputFormat::Table;
@@ -205,8 +221,16 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json => report::json(&report),
         OutputFormat::Junit => report::junit(&report),
     };
-    println!("{}", text.trim_end());
+    print_out(&text);
+    policy::audit(&policy, &plan, &plugins, runner.name(), &[], Some(&results))?;
     Ok(exit_code(&results, args.strict))
+}
+
+/// Print to stdout; a closed pipe (`netcheck run | head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end()).and_then(|_| out.flush());
 }
 
 /// The default region: config/env/flag, else the AWS config chain.

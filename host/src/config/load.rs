@@ -120,6 +120,7 @@ pub fn load_in(
         ca_file: raw.ca_file.map(|p| resolve(&p, &origin_of("ca_file"), dir)),
         runner: raw.runner,
         check_sets,
+        restrict: raw.restrict,
     };
     check_not_empty(&config, &origins)?;
     Ok(Loaded {

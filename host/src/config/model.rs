@@ -49,6 +49,8 @@ pub struct Config {
     pub runner: String,
     /// `[sets.NAME]` tables: the named check sets, by name.
     pub check_sets: BTreeMap<String, CheckSet>,
+    /// `[restrict]`: narrowing of the administrator's policy (see the policy docs).
+    pub restrict: Option<crate::policy::UserRestrictions>,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             ca_file: None,
             runner: DEFAULT_RUNNER.to_string(),
             check_sets: BTreeMap::new(),
+            restrict: None,
         }
     }
 }

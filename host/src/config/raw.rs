@@ -35,10 +35,13 @@ pub struct RawConfig {
     pub runner: String,
     #[serde(default)]
     pub sets: BTreeMap<String, RawSet>,
+    /// `[restrict]`: narrow the administrator's policy for this config (never widens it).
+    #[serde(default)]
+    pub restrict: Option<crate::policy::UserRestrictions>,
 }
 
 /// The top-level keys, in documentation order (also the order `config show` prints).
-pub const TOP_LEVEL_KEYS: [&str; 10] = [
+pub const TOP_LEVEL_KEYS: [&str; 11] = [
     "concurrency",
     "timeout",
     "region",
@@ -49,6 +52,7 @@ pub const TOP_LEVEL_KEYS: [&str; 10] = [
     "ca_file",
     "runner",
     "sets",
+    "restrict",
 ];
 
 /// A `[sets.NAME]` table.

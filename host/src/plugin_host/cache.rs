@@ -133,7 +133,9 @@ fn load(engine: &Engine, path: &Path) -> Result<Option<Component>, String> {
     // the netcheck binary's environment) could plant a different one. wasmtime still
     // checks the engine settings and version inside the artifact and errors on mismatch.
     let component = unsafe { Component::deserialize(engine, artifact) };
-    component.map(Some).map_err(|e| format!("not loadable: {e}"))
+    component
+        .map(Some)
+        .map_err(|e| format!("not loadable: {e}"))
 }
 
 fn store(component: &Component, path: &Path) -> std::io::Result<()> {

@@ -68,15 +68,17 @@ fn classify(
     }
     let mut what = match trap {
         Some(trap) => trap.to_string(),
-        None => error.to_string().lines().next().unwrap_or_default().to_string(),
+        None => error
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     };
     if let Some(stderr) = store.data().stderr_tail() {
         what.push_str(&format!(" (stderr: {stderr})"));
     }
-    PluginCallError::Trapped {
-        plugin,
-        trap: what,
-    }
+    PluginCallError::Trapped { plugin, trap: what }
 }
 
 /// Runs `f` where WASI's blocking host calls may run.

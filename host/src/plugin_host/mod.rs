@@ -142,7 +142,11 @@ impl PluginHost {
     /// Loads every plugin compiled into netcheck ([`bundled`]).
     pub fn load_bundled(&mut self) -> Result<(), PluginLoadError> {
         for (name, bytes) in bundled() {
-            self.load(bytes, PluginSource::Bundled, format!("bundled plugin `{name}`"))?;
+            self.load(
+                bytes,
+                PluginSource::Bundled,
+                format!("bundled plugin `{name}`"),
+            )?;
         }
         Ok(())
     }
@@ -159,7 +163,11 @@ impl PluginHost {
 
     /// Loads a plugin component from memory. A later load of a plugin with the same name
     /// replaces the earlier one.
-    pub fn load_bytes(&mut self, bytes: &[u8], source: PluginSource) -> Result<(), PluginLoadError> {
+    pub fn load_bytes(
+        &mut self,
+        bytes: &[u8],
+        source: PluginSource,
+    ) -> Result<(), PluginLoadError> {
         let origin = match &source {
             PluginSource::Bundled => "(bundled)".to_string(),
             PluginSource::File(path) => path.display().to_string(),
@@ -215,9 +223,13 @@ impl PluginHost {
 
         // Until describe() answers, the file is the plugin's name in messages.
         let provisional: Arc<str> = Arc::from(origin.as_str());
-        let info = call::call(&self.engine, &pre, &provisional, self.defaults, |p, store| {
-            p.netcheck_plugin_checker().call_describe(store)
-        })
+        let info = call::call(
+            &self.engine,
+            &pre,
+            &provisional,
+            self.defaults,
+            |p, store| p.netcheck_plugin_checker().call_describe(store),
+        )
         .map_err(|error| PluginLoadError::Describe {
             origin: origin.clone(),
             error,
@@ -234,7 +246,12 @@ impl PluginHost {
             source,
             info,
         };
-        tracing::debug!(plugin = %meta.name, version = %meta.version, source = %meta.source, "loaded plugin");
+        tracing::debug!(
+            plugin = %meta.name,
+            version = %meta.version,
+            source = %meta.source,
+            "loaded plugin"
+        );
         self.metas.retain(|m| m.name != meta.name);
         self.loaded.insert(
             meta.name.clone(),

@@ -1,7 +1,9 @@
 //! What one plugin call's store holds: an empty WASI context (see [`super::wasi`]), the
 //! memory limiter, and the host side of `host.log`.
 //!
-//! The plugin's stderr is kept (first 16 KiB) only so a trap can quote its panic message.
+//! The plugin's stderr is kept (first 16 KiB; past that the stream reports closed) only so
+//! a trap can quote its panic message. Log lines go to `tracing` with a `plugin` field,
+//! flattened to one line, cut at 1024 characters, at most 100 per call.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use super::limits::MemoryLimiter;
 
 /// Longest log line forwarded, in characters; the rest is cut with `…`.
 const MAX_LOG_CHARS: usize = 1024;
-/// Log lines one call may emit before the rest are dropped.
+/// Log lines one call may emit; the last is replaced by a notice that the rest are dropped.
 const MAX_LOG_LINES: u32 = 100;
 /// Stderr bytes kept per call (for trap messages).
 const STDERR_BYTES: usize = 16 << 10;
@@ -86,16 +88,19 @@ impl host::Host for StoreData {
         self.logs_left -= 1;
         let plugin = &*self.plugin;
         if self.logs_left == 0 {
-            tracing::warn!(plugin, "plugin logged {MAX_LOG_LINES} lines in one call; dropping the rest");
+            tracing::warn!(
+                plugin,
+                "plugin logged {MAX_LOG_LINES} lines in one call; dropping the rest"
+            );
             return;
         }
         let message = truncate(&clean(&message), MAX_LOG_CHARS);
         match level {
-            types::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
-            types::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
-            types::LogLevel::Info => tracing::info!(plugin, "{message}"),
-            types::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
-            types::LogLevel::Error => tracing::error!(plugin, "{message}"),
+            types::LogLevel::Trace => tracing::trace!(plugin = %plugin, "{message}"),
+            types::LogLevel::Debug => tracing::debug!(plugin = %plugin, "{message}"),
+            types::LogLevel::Info => tracing::info!(plugin = %plugin, "{message}"),
+            types::LogLevel::Warn => tracing::warn!(plugin = %plugin, "{message}"),
+            types::LogLevel::Error => tracing::error!(plugin = %plugin, "{message}"),
         }
     }
 }

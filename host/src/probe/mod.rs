@@ -143,6 +143,7 @@ impl fmt::Display for CertProblem {
 pub struct Prober {
     dns: dns::Dns,
     tls: tls::Tls,
+    policy: std::sync::Arc<crate::policy::Policy>,
 }
 
 impl fmt::Debug for Prober {
@@ -161,7 +162,20 @@ impl Prober {
         Ok(Prober {
             dns: dns::Dns::new(nameservers)?,
             tls: tls::Tls::new(),
+            policy: std::sync::Arc::new(crate::policy::Policy::default()),
         })
+    }
+
+    /// Guard every address this engine connects to with `policy` (the built-in default
+    /// policy — instance metadata and link-local denied — applies until this is called).
+    pub fn with_policy(mut self, policy: std::sync::Arc<crate::policy::Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy that resolved addresses and redirects are checked against.
+    pub fn policy(&self) -> &crate::policy::Policy {
+        &self.policy
     }
 
     /// Resolve `host` to all its A and AAAA addresses (A first), each answer with its

@@ -68,8 +68,8 @@ fn engine(keys: &support::emulators::Keys, ahead: bool) -> Engine {
 
 /// One check of `service` at the emulator, built the way the e2e configs build them.
 fn spec(emu: &Ministack, service: &str) -> CheckSpec {
-    let mut target = parse_target(&emu.endpoint())
-        .unwrap_or_else(|e| panic!("parsing {}: {e}", emu.endpoint()));
+    let mut target =
+        parse_target(&emu.endpoint()).unwrap_or_else(|e| panic!("parsing {}: {e}", emu.endpoint()));
     target.service = Some(service.to_string());
     target.region = Some("us-east-1".to_string());
     CheckSpec {
@@ -127,7 +127,11 @@ fn assert_clock_skew(results: &[CheckResult], want_offset: i64) {
             .http
             .last()
             .unwrap_or_else(|| panic!("`{}` sent no HTTP probe:\n{shown}", result.name));
-        assert!(http.signed, "`{}`: the probe was not signed:\n{shown}", result.name);
+        assert!(
+            http.signed,
+            "`{}`: the probe was not signed:\n{shown}",
+            result.name
+        );
         assert!(
             (400..500).contains(&http.status.unwrap_or_default()),
             "`{}`: ministack should refuse the request time with a 4xx:\n{shown}",

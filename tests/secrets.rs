@@ -1,1 +1,290 @@
-//! Being written.
+//! End-to-end: secrets never reach logs, output, result payloads or plugins.
+//!
+//! The credentials are real session credentials: ministack's STS `GetSessionToken` for
+//! its `admin` IAM user, which ministack then verifies (a wrong or missing token is
+//! refused), so a passing signed check proves the token was sent — and the tests prove
+//! it was sent *only* on the wire to the AWS endpoint:
+//! - `netcheck --log trace run` in every output format: neither the secret key, nor the
+//!   session token, nor the SigV4 signing keys derived from the secret appear anywhere
+//!   in stdout or stderr, and the signed checks pass;
+//! - the generic `https` plugin's check (in the same runs) reaches a loopback server
+//!   without `Authorization` or `X-Amz-Security-Token`: unsigned, nothing to see;
+//! - `netcheck sign --explain --send` shows the token as `<redacted>` and is accepted.
+//!
+//! Needs the test venv: `scripts/setup.sh`. Run: `cargo test -p netcheck --test secrets`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use support::cli::{Netcheck, Output, toml_str};
+use support::emulators::{Emulator, Keys, Ministack};
+use support::servers::HttpServer;
+use support::venv;
+
+/// The AWS checks of the run: ministack verifies signatures and tokens for all four.
+const AWS_SERVICES: [&str; 4] = ["sts", "kms", "ssm", "s3"];
+
+/// Temporary credentials from STS.
+struct Session {
+    keys: Keys,
+    token: String,
+}
+
+/// `GetSessionToken` for `keys` on the emulator (`tests/support/session_token.py`).
+fn session_credentials(endpoint: &str, keys: &Keys) -> Session {
+    let output = Command::new(venv::python())
+        .arg(venv::support_file("session_token.py"))
+        .args([endpoint, &keys.access_key_id, &keys.secret_access_key])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("running session_token.py: {e}"));
+    assert!(
+        output.status.success(),
+        "GetSessionToken on {endpoint} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let creds: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("session_token.py printed no JSON: {e}"));
+    let field = |name: &str| {
+        creds[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("session_token.py output lacks {name}"))
+            .to_string()
+    };
+    let session = Session {
+        keys: Keys::new(&field("AccessKeyId"), &field("SecretAccessKey")),
+        token: field("SessionToken"),
+    };
+    // Short values could match by accident and prove nothing.
+    assert!(
+        session.keys.secret_access_key.len() >= 20 && session.token.len() >= 20,
+        "the emulator's session credentials are too short to search for"
+    );
+    session
+}
+
+/// A policy letting netcheck sign for the emulator on 127.0.0.1 (the built-in policy
+/// signs only for AWS endpoints).
+fn with_emulator_policy(netcheck: Netcheck) -> Netcheck {
+    let policy = netcheck.write("policy.toml", "[signing]\nhosts = [\"127.0.0.1\"]\n");
+    let policy = policy.to_string_lossy().into_owned();
+    netcheck.env("NETCHECK_POLICY", &policy)
+}
+
+fn netcheck_with(session: &Session) -> Netcheck {
+    with_emulator_policy(
+        Netcheck::new()
+            .creds(&session.keys)
+            .session_token(&session.token),
+    )
+}
+
+/// Everything secret that output must never contain, each with a name for messages:
+/// the secret key, the session token, and the hex SigV4 signing keys derived from the
+/// secret for each service on the days around `at` (UTC).
+fn secrets(session: &Session, at: SystemTime) -> Vec<(String, String)> {
+    let mut found = vec![
+        (
+            "the secret access key".to_string(),
+            session.keys.secret_access_key.clone(),
+        ),
+        ("the session token".to_string(), session.token.clone()),
+    ];
+    let day = Duration::from_secs(24 * 3600);
+    for time in [at - day, at, at + day] {
+        for service in AWS_SERVICES {
+            let key = aws_sigv4::sign::v4::generate_signing_key(
+                &session.keys.secret_access_key,
+                time,
+                "us-east-1",
+                service,
+            );
+            found.push((
+                format!("a {service} signing key"),
+                hex::encode(key.as_ref()),
+            ));
+        }
+    }
+    found
+}
+
+/// Fails naming which secret appeared where (never printing the secret itself).
+fn assert_no_secret(what: &str, text: &str, secrets: &[(String, String)]) {
+    for (name, secret) in secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{name} appears in {what} ({} bytes searched)",
+            text.len()
+        );
+    }
+}
+
+fn assert_output_has_no_secret(what: &str, out: &Output, secrets: &[(String, String)]) {
+    assert_no_secret(&format!("{what}: stdout"), &out.stdout, secrets);
+    assert_no_secret(&format!("{what}: stderr"), &out.stderr, secrets);
+}
+
+/// Checks for the four AWS services at the emulator plus one generic `https` check at
+/// `plain_url`, which nothing should sign.
+fn config(emu: &Ministack, plain_url: &str) -> String {
+    let mut checks: Vec<String> = AWS_SERVICES
+        .iter()
+        .map(|s| {
+            format!(
+                "  {{ name = {name}, url = {url}, service = {name}, region = \"us-east-1\" }},",
+                name = toml_str(s),
+                url = toml_str(&emu.endpoint())
+            )
+        })
+        .collect();
+    checks.push(format!(
+        "  {{ name = \"plain\", url = {}, plugin = \"https\" }},",
+        toml_str(plain_url)
+    ));
+    format!(
+        "concurrency = 5\ntimeout = {}\n\n[sets.secrets]\nchecks = [\n{}\n]\n",
+        toml_str(emu.check_timeout()),
+        checks.join("\n")
+    )
+}
+
+/// The JSON run's verdicts: the token was accepted (signed checks pass) and the generic
+/// check went unsigned.
+fn assert_json_verdicts(out: &Output) {
+    out.assert_code(0);
+    for service in AWS_SERVICES {
+        let result = out.assert_result(service, "pass", "ok");
+        let signed = result["phases"]["http"]
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|p| p["signed"].clone());
+        assert_eq!(
+            signed,
+            Some(serde_json::Value::Bool(true)),
+            "`{service}` was not signed:\n{}",
+            out.describe()
+        );
+    }
+    let plain = out.assert_result("plain", "pass", "ok");
+    let probes = plain["phases"]["http"]
+        .as_array()
+        .unwrap_or_else(|| panic!("`plain` sent no HTTP probe:\n{}", out.describe()));
+    assert!(
+        probes.iter().all(|p| p["signed"] == false),
+        "the generic https check was signed:\n{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn session_secrets_never_reach_logs_output_or_the_generic_plugin() {
+    let emu = Ministack::start();
+    let session = session_credentials(&emu.endpoint(), emu.admin());
+    let server = HttpServer::start(200, "plain answer, no AWS here");
+    let secrets = secrets(&session, SystemTime::now());
+    let toml = config(&emu, &server.url());
+
+    for format in ["json", "table", "junit"] {
+        let netcheck = netcheck_with(&session);
+        let config: PathBuf = netcheck.write("netcheck.toml", &toml);
+        let config = config.to_string_lossy().into_owned();
+        let out = netcheck.run(&[
+            "--log", "trace", "run", "--config", &config, "--output", format,
+        ]);
+        assert_output_has_no_secret(
+            &format!("`run --output {format} --log trace`"),
+            &out,
+            &secrets,
+        );
+        if format == "json" {
+            assert_json_verdicts(&out);
+        } else {
+            out.assert_code(0);
+        }
+        // Trace logging really was on: an empty stderr would prove nothing.
+        assert!(
+            out.stderr.contains("TRACE") || out.stderr.contains("DEBUG"),
+            "`--log trace` logged nothing:\n{}",
+            out.describe()
+        );
+    }
+
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "the generic check should reach the loopback server once per run: {requests:?}"
+    );
+    for request in &requests {
+        for header in ["authorization", "x-amz-security-token", "x-amz-date"] {
+            assert!(
+                request.header(header).is_none(),
+                "the generic https check sent `{header}`: {request:?}"
+            );
+        }
+        let wire = format!(
+            "{} {} {:?} {}",
+            request.method,
+            request.target,
+            request.headers,
+            String::from_utf8_lossy(&request.body)
+        );
+        assert_no_secret("the generic check's request", &wire, &secrets);
+    }
+}
+
+/// `sign --explain --send` with session credentials: the canonical request lists the
+/// token header as `<redacted>`, the answer is 200 (so the real token went on the
+/// wire), and no secret is printed, even with trace logging.
+#[test]
+fn sign_explain_redacts_the_session_token_and_sends_the_real_one() {
+    let emu = Ministack::start();
+    let session = session_credentials(&emu.endpoint(), emu.admin());
+    let secrets = secrets(&session, SystemTime::now());
+    let out = netcheck_with(&session).run(&[
+        "--log",
+        "trace",
+        "sign",
+        "--explain",
+        "--send",
+        "--service",
+        "sts",
+        "--region",
+        "us-east-1",
+        "-X",
+        "POST",
+        "--header=Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+        "--body=Action=GetCallerIdentity&Version=2011-06-15",
+        &emu.endpoint(),
+    ]);
+    assert_output_has_no_secret("`sign --explain --send`", &out, &secrets);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("x-amz-security-token:<redacted>"),
+        "the canonical request should list the token header as `<redacted>`:\n{}",
+        out.describe()
+    );
+    let signed_headers = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Signed headers:"))
+        .unwrap_or_else(|| panic!("no `Signed headers:` line:\n{}", out.describe()));
+    assert!(
+        signed_headers
+            .trim()
+            .split(';')
+            .any(|h| h == "x-amz-security-token"),
+        "the token header should be signed: {signed_headers}"
+    );
+    assert!(
+        out.stdout.contains("=> HTTP 200") && out.stdout.contains("GetCallerIdentityResponse"),
+        "ministack should accept the session credentials:\n{}",
+        out.describe()
+    );
+}

@@ -26,9 +26,10 @@ const SUFFIXES: &[(&str, &str, bool)] = &[
 /// Parse an AWS endpoint host name; `None` when the host is not under an AWS suffix.
 pub fn parse(host: &str) -> Option<AwsEndpoint> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let (rest, partition, dualstack_suffix) = SUFFIXES
-        .iter()
-        .find_map(|(suffix, partition, ds)| host.strip_suffix(suffix).map(|r| (r, *partition, *ds)))?;
+    let (rest, partition, dualstack_suffix) =
+        SUFFIXES.iter().find_map(|(suffix, partition, ds)| {
+            host.strip_suffix(suffix).map(|r| (r, *partition, *ds))
+        })?;
     if rest.is_empty() {
         return None;
     }
@@ -109,7 +110,9 @@ fn parse_vpce(labels: Vec<&str>, mut endpoint: AwsEndpoint) -> Option<AwsEndpoin
     endpoint.vpc_endpoint_id = Some(format!("vpce-{}", id_parts.get(1)?));
     let region = labels.last().filter(|r| is_region(r))?;
     endpoint.region = Some(region.to_string());
-    let service = labels.get(at + 1..labels.len() - 1).filter(|s| !s.is_empty())?;
+    let service = labels
+        .get(at + 1..labels.len() - 1)
+        .filter(|s| !s.is_empty())?;
     let service = service.join(".");
     let (service, fips) = match service.strip_suffix("-fips") {
         Some(s) => (s.to_string(), true),
@@ -199,40 +202,125 @@ mod tests {
     fn real_endpoint_forms() {
         let cases = [
             case("kms.eu-west-1.amazonaws.com", "kms", Some("eu-west-1")),
-            Case { fips: true, ..case("kms-fips.us-east-1.amazonaws.com", "kms", Some("us-east-1")) },
-            Case { dualstack: true, ..case("kms.eu-west-1.api.aws", "kms", Some("eu-west-1")) },
-            Case { partition: "aws-cn", ..case("kms.cn-north-1.amazonaws.com.cn", "kms", Some("cn-north-1")) },
+            Case {
+                fips: true,
+                ..case("kms-fips.us-east-1.amazonaws.com", "kms", Some("us-east-1"))
+            },
+            Case {
+                dualstack: true,
+                ..case("kms.eu-west-1.api.aws", "kms", Some("eu-west-1"))
+            },
+            Case {
+                partition: "aws-cn",
+                ..case("kms.cn-north-1.amazonaws.com.cn", "kms", Some("cn-north-1"))
+            },
             Case {
                 partition: "aws-us-gov",
                 fips: true,
-                ..case("sts-fips.us-gov-west-1.amazonaws.com", "sts", Some("us-gov-west-1"))
+                ..case(
+                    "sts-fips.us-gov-west-1.amazonaws.com",
+                    "sts",
+                    Some("us-gov-west-1"),
+                )
             },
             Case {
                 vpce: Some("vpce-0a1b2c3d4e5f60718"),
-                ..case("vpce-0a1b2c3d4e5f60718-abcdefgh.kms.eu-west-1.vpce.amazonaws.com", "kms", Some("eu-west-1"))
+                ..case(
+                    "vpce-0a1b2c3d4e5f60718-abcdefgh.kms.eu-west-1.vpce.amazonaws.com",
+                    "kms",
+                    Some("eu-west-1"),
+                )
             },
             Case {
                 vpce: Some("vpce-0a1b2c3d4e5f60718"),
-                ..case("vpce-0a1b2c3d4e5f60718-abcdefgh-eu-west-1a.ssm.eu-west-1.vpce.amazonaws.com", "ssm", Some("eu-west-1"))
+                ..case(
+                    "vpce-0a1b2c3d4e5f60718-abcdefgh-eu-west-1a.ssm.eu-west-1.vpce.amazonaws.com",
+                    "ssm",
+                    Some("eu-west-1"),
+                )
             },
             Case {
                 vpce: Some("vpce-0a1b2c3d4e5f60718"),
                 resource: Some("my-bucket"),
-                ..case("my-bucket.vpce-0a1b2c3d4e5f60718-abcdefgh.s3.us-east-1.vpce.amazonaws.com", "s3", Some("us-east-1"))
+                ..case(
+                    "my-bucket.vpce-0a1b2c3d4e5f60718-abcdefgh.s3.us-east-1.vpce.amazonaws.com",
+                    "s3",
+                    Some("us-east-1"),
+                )
             },
-            Case { account: Some("123456789012"), ..case("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "dkr.ecr", Some("eu-west-1")) },
-            case("api.ecr.eu-west-1.amazonaws.com", "api.ecr", Some("eu-west-1")),
-            Case { resource: Some("a1b2c3d4e5"), ..case("a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "execute-api", Some("eu-west-1")) },
-            Case { resource: Some("my.bucket"), ..case("my.bucket.s3.eu-west-1.amazonaws.com", "s3", Some("eu-west-1")) },
-            Case { resource: Some("bucket"), ..case("bucket.s3.amazonaws.com", "s3", None) },
-            Case { resource: Some("bucket"), ..case("bucket.s3-us-west-2.amazonaws.com", "s3", Some("us-west-2")) },
-            Case { dualstack: true, ..case("s3.dualstack.eu-west-1.amazonaws.com", "s3", Some("eu-west-1")) },
-            Case { dualstack: true, resource: Some("b"), ..case("b.s3.dualstack.eu-west-1.amazonaws.com", "s3", Some("eu-west-1")) },
-            Case { fips: true, ..case("s3-fips.us-east-2.amazonaws.com", "s3", Some("us-east-2")) },
+            Case {
+                account: Some("123456789012"),
+                ..case(
+                    "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                    "dkr.ecr",
+                    Some("eu-west-1"),
+                )
+            },
+            case(
+                "api.ecr.eu-west-1.amazonaws.com",
+                "api.ecr",
+                Some("eu-west-1"),
+            ),
+            Case {
+                resource: Some("a1b2c3d4e5"),
+                ..case(
+                    "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+                    "execute-api",
+                    Some("eu-west-1"),
+                )
+            },
+            Case {
+                resource: Some("my.bucket"),
+                ..case(
+                    "my.bucket.s3.eu-west-1.amazonaws.com",
+                    "s3",
+                    Some("eu-west-1"),
+                )
+            },
+            Case {
+                resource: Some("bucket"),
+                ..case("bucket.s3.amazonaws.com", "s3", None)
+            },
+            Case {
+                resource: Some("bucket"),
+                ..case("bucket.s3-us-west-2.amazonaws.com", "s3", Some("us-west-2"))
+            },
+            Case {
+                dualstack: true,
+                ..case(
+                    "s3.dualstack.eu-west-1.amazonaws.com",
+                    "s3",
+                    Some("eu-west-1"),
+                )
+            },
+            Case {
+                dualstack: true,
+                resource: Some("b"),
+                ..case(
+                    "b.s3.dualstack.eu-west-1.amazonaws.com",
+                    "s3",
+                    Some("eu-west-1"),
+                )
+            },
+            Case {
+                fips: true,
+                ..case("s3-fips.us-east-2.amazonaws.com", "s3", Some("us-east-2"))
+            },
             case("iam.amazonaws.com", "iam", None),
             case("sts.amazonaws.com", "sts", None),
-            Case { resource: Some("abcdef0123456789.gr7"), ..case("abcdef0123456789.gr7.us-west-2.eks.amazonaws.com", "eks", Some("us-west-2")) },
-            case("ssmmessages.ap-southeast-2.amazonaws.com", "ssmmessages", Some("ap-southeast-2")),
+            Case {
+                resource: Some("abcdef0123456789.gr7"),
+                ..case(
+                    "abcdef0123456789.gr7.us-west-2.eks.amazonaws.com",
+                    "eks",
+                    Some("us-west-2"),
+                )
+            },
+            case(
+                "ssmmessages.ap-southeast-2.amazonaws.com",
+                "ssmmessages",
+                Some("ap-southeast-2"),
+            ),
             case("STS.US-EAST-1.AMAZONAWS.COM.", "sts", Some("us-east-1")),
         ];
         for c in cases {
@@ -250,28 +338,65 @@ mod tests {
 
     #[test]
     fn non_aws_hosts_are_none() {
-        for host in ["example.com", "amazonaws.com", "evil-amazonaws.com", "localhost", "10.0.0.5", "amazonaws.com.evil.io"] {
+        for host in [
+            "example.com",
+            "amazonaws.com",
+            "evil-amazonaws.com",
+            "localhost",
+            "10.0.0.5",
+            "amazonaws.com.evil.io",
+        ] {
             assert!(parse(host).is_none(), "{host}");
         }
     }
 
     #[test]
     fn regions() {
-        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "us-isob-east-1", "il-central-1"] {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "us-isob-east-1",
+            "il-central-1",
+        ] {
             assert!(is_region(r), "{r}");
         }
-        for r in ["us-east", "kms", "dkr", "us-east-1a", "1-2-3", "gr7", "vpce-0a1b-x"] {
+        for r in [
+            "us-east",
+            "kms",
+            "dkr",
+            "us-east-1a",
+            "1-2-3",
+            "gr7",
+            "vpce-0a1b-x",
+        ] {
             assert!(!is_region(r), "{r}");
         }
     }
 
     #[test]
     fn patterns() {
-        assert!(pattern_matches("kms.*.amazonaws.com", "kms.eu-west-1.amazonaws.com"));
+        assert!(pattern_matches(
+            "kms.*.amazonaws.com",
+            "kms.eu-west-1.amazonaws.com"
+        ));
         assert!(!pattern_matches("kms.*.amazonaws.com", "kms.amazonaws.com"));
-        assert!(pattern_matches("*.kms.*.vpce.amazonaws.com", "vpce-1-a.kms.eu-west-1.vpce.amazonaws.com"));
-        assert!(pattern_matches("*.s3.*.amazonaws.com", "my.bucket.s3.eu-west-1.amazonaws.com"));
-        assert!(!pattern_matches("kms.*.amazonaws.com", "kms.eu-west-1.amazonaws.com.evil.io"));
-        assert!(pattern_specificity("kms-fips.*.amazonaws.com") > pattern_specificity("*.amazonaws.com"));
+        assert!(pattern_matches(
+            "*.kms.*.vpce.amazonaws.com",
+            "vpce-1-a.kms.eu-west-1.vpce.amazonaws.com"
+        ));
+        assert!(pattern_matches(
+            "*.s3.*.amazonaws.com",
+            "my.bucket.s3.eu-west-1.amazonaws.com"
+        ));
+        assert!(!pattern_matches(
+            "kms.*.amazonaws.com",
+            "kms.eu-west-1.amazonaws.com.evil.io"
+        ));
+        assert!(
+            pattern_specificity("kms-fips.*.amazonaws.com")
+                > pattern_specificity("*.amazonaws.com")
+        );
     }
 }

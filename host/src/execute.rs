@@ -6,13 +6,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use netcheck_runner_api::{CheckResult, CheckSpec, Executor, HttpPhase, Plan, Progress, Status, Target};
+use netcheck_runner_api::{
+    CheckResult, CheckSpec, Executor, HttpPhase, Plan, Progress, Status, Target,
+};
 use tokio::sync::Semaphore;
 
 use crate::judge::{self, HostVerdict, ServiceFacts};
 use crate::plugin_host::{
-    EndpointKind, HttpRequest, HttpResponse, Observation, PluginHost, Probe, ProbeContext, ProbeKind, Signing,
-    Verdict,
+    EndpointKind, HttpRequest, HttpResponse, Observation, PluginHost, Probe, ProbeContext,
+    ProbeKind, Signing, Verdict,
 };
 use crate::probe::{Connection, HttpAnswer, NetFailure, Prober};
 use crate::sign::Signer;
@@ -67,7 +69,11 @@ impl Executor for Engine {
 
 impl Engine {
     fn clone_parts(&self) -> Engine {
-        Engine { plugins: self.plugins.clone(), prober: self.prober.clone(), signer: self.signer.clone() }
+        Engine {
+            plugins: self.plugins.clone(),
+            prober: self.prober.clone(),
+            signer: self.signer.clone(),
+        }
     }
 
     /// Run one check to a verdict. Never fails: every problem becomes a verdict.
@@ -76,7 +82,8 @@ impl Engine {
         let mut result = CheckResult::new(&spec.name, &spec.set, &spec.target.url, &spec.plugin);
         result.service = spec.target.service.clone();
         let deadline = started + Duration::from_millis(spec.timeout_ms);
-        let outcome = tokio::time::timeout_at(deadline.into(), self.walk(spec, deadline, &mut result)).await;
+        let outcome =
+            tokio::time::timeout_at(deadline.into(), self.walk(spec, deadline, &mut result)).await;
         let verdict = match outcome {
             Ok(v) => v,
             Err(_) => Outcome::Host(judge::deadline(&spec.target, spec.timeout_ms)),
@@ -108,7 +115,12 @@ impl Engine {
         let target = &spec.target;
         let probes = match self.plugins.plan(&spec.plugin, target) {
             Ok(p) if !p.is_empty() => p,
-            Ok(_) => return Outcome::Host(judge::plugin_error(format!("plugin `{}` planned no probes", spec.plugin))),
+            Ok(_) => {
+                return Outcome::Host(judge::plugin_error(format!(
+                    "plugin `{}` planned no probes",
+                    spec.plugin
+                )));
+            }
             Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
         };
         let facts = self.service_facts(spec);
@@ -116,7 +128,8 @@ impl Engine {
         let (dns, addrs) = self.prober.resolve(&target.host).await;
         let answers = dns.answers.clone();
         result.phases.dns = Some(dns);
-        let net_fail = |f: NetFailure| Outcome::Host(judge::network_failure(&f, target, &answers, &facts));
+        let net_fail =
+            |f: NetFailure| Outcome::Host(judge::network_failure(&f, target, &answers, &facts));
         if addrs.is_empty() {
             let failure = match &result.phases.dns.as_ref().and_then(|d| d.error.clone()) {
                 Some(e) => NetFailure::DnsFailed(e.clone()),
@@ -129,7 +142,12 @@ impl Engine {
         }
 
         let tls = matches!(target.scheme.as_str(), "https" | "tls");
-        let mut conn = Connection::new(self.prober.clone(), addrs, target.port, tls.then(|| (target.host.clone(), spec.tls.clone())));
+        let mut conn = Connection::new(
+            self.prober.clone(),
+            addrs,
+            target.port,
+            tls.then(|| (target.host.clone(), spec.tls.clone())),
+        );
         let phases = match conn.open(remaining(deadline)).await {
             Ok(p) => p,
             Err((p, failure)) => {
@@ -145,7 +163,13 @@ impl Engine {
         for (n, probe) in probes.iter().enumerate() {
             let more = n + 1 < probes.len();
             let (observation, context) = match &probe.kind {
-                ProbeKind::Connect => (Observation::Connected, ProbeContext { signed: false, clock_offset_seconds: None }),
+                ProbeKind::Connect => (
+                    Observation::Connected,
+                    ProbeContext {
+                        signed: false,
+                        clock_offset_seconds: None,
+                    },
+                ),
                 ProbeKind::Http(req) => {
                     let (request, signed) = match self.build_request(target, probe, req).await {
                         Ok(r) => r,
@@ -161,7 +185,10 @@ impl Engine {
                         Err(f) => return net_fail(f),
                     };
                     if !signed {
-                        match self.follow_redirects(spec, req, answer, deadline, result).await {
+                        match self
+                            .follow_redirects(spec, req, answer, deadline, result)
+                            .await
+                        {
                             Ok(a) => answer = a,
                             Err(outcome) => return outcome,
                         }
@@ -173,22 +200,39 @@ impl Engine {
                             phase.body_prefix.clear();
                         }
                     }
-                    let clock_offset_seconds = answer.date.map(|d| clock_offset(SystemTime::now(), d));
-                    let response = HttpResponse { status: answer.status, headers: answer.headers, body: answer.body };
-                    (Observation::Http(response), ProbeContext { signed, clock_offset_seconds })
+                    let clock_offset_seconds =
+                        answer.date.map(|d| clock_offset(SystemTime::now(), d));
+                    let response = HttpResponse {
+                        status: answer.status,
+                        headers: answer.headers,
+                        body: answer.body,
+                    };
+                    (
+                        Observation::Http(response),
+                        ProbeContext {
+                            signed,
+                            clock_offset_seconds,
+                        },
+                    )
                 }
             };
-            let verdict = match self.plugins.judge(&spec.plugin, target, probe, &observation, &context) {
-                Ok(v) => v,
-                Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
-            };
+            let verdict =
+                match self
+                    .plugins
+                    .judge(&spec.plugin, target, probe, &observation, &context)
+                {
+                    Ok(v) => v,
+                    Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
+                };
             let try_next = verdict.try_next && more;
             last = Some(Outcome::Plugin(verdict, probe.action.clone()));
             if !try_next {
                 break;
             }
         }
-        last.unwrap_or_else(|| Outcome::Host(judge::plugin_error("no probe was judged".to_string())))
+        last.unwrap_or_else(|| {
+            Outcome::Host(judge::plugin_error("no probe was judged".to_string()))
+        })
     }
 
     /// Turn a plugin's request into a wire request: Host header, length, and the signature.
@@ -198,20 +242,32 @@ impl Engine {
         probe: &Probe,
         req: &HttpRequest,
     ) -> Result<(http::Request<Vec<u8>>, bool), HostVerdict> {
-        let bad = |what: String| judge::plugin_error(format!("plugin asked for an invalid request: {what}"));
-        let default_port = matches!((target.scheme.as_str(), target.port), ("https", 443) | ("http", 80));
+        let bad = |what: String| {
+            judge::plugin_error(format!("plugin asked for an invalid request: {what}"))
+        };
+        let default_port = matches!(
+            (target.scheme.as_str(), target.port),
+            ("https", 443) | ("http", 80)
+        );
         let host_header = match (target.host.contains(':'), default_port) {
             (true, true) => format!("[{}]", target.host),
             (true, false) => format!("[{}]:{}", target.host, target.port),
             (false, true) => target.host.clone(),
             (false, false) => format!("{}:{}", target.host, target.port),
         };
-        let path = if req.path_and_query.is_empty() { "/" } else { req.path_and_query.as_str() };
+        let path = if req.path_and_query.is_empty() {
+            "/"
+        } else {
+            req.path_and_query.as_str()
+        };
         let mut builder = http::Request::builder()
             .method(req.method.as_str())
             .uri(path)
             .header(http::header::HOST, &host_header)
-            .header(http::header::USER_AGENT, concat!("netcheck/", env!("CARGO_PKG_VERSION")));
+            .header(
+                http::header::USER_AGENT,
+                concat!("netcheck/", env!("CARGO_PKG_VERSION")),
+            );
         for (name, value) in &req.headers {
             if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization") {
                 continue; // the host owns these
@@ -221,13 +277,27 @@ impl Engine {
         if !req.body.is_empty() || matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
             builder = builder.header(http::header::CONTENT_LENGTH, req.body.len());
         }
-        let mut request = builder.body(req.body.clone()).map_err(|e| bad(e.to_string()))?;
+        let mut request = builder
+            .body(req.body.clone())
+            .map_err(|e| bad(e.to_string()))?;
+        if matches!(probe.signing, Signing::None) {
+            return Ok((request, false));
+        }
+        if let Err(v) = self
+            .prober
+            .policy()
+            .check_signing(&target.host, target.aws.is_some())
+        {
+            return Err(judge::policy_denied(&v));
+        }
+        if let Signing::EksToken(params) = &probe.signing {
+            return self
+                .add_eks_token(request, &params.cluster, &params.region)
+                .await;
+        }
         let Signing::Sigv4(params) = &probe.signing else {
             return Ok((request, false));
         };
-        if let Err(v) = self.prober.policy().check_signing(&target.host, target.aws.is_some()) {
-            return Err(judge::policy_denied(&v));
-        }
         match self.signer.credentials().await {
             Ok(Some(creds)) => {
                 self.signer
@@ -243,11 +313,47 @@ impl Engine {
         }
     }
 
+    /// `Authorization: Bearer <EKS IAM token>`; unsigned (and judged `no-credentials`)
+    /// when there are no credentials.
+    async fn add_eks_token(
+        &self,
+        mut request: http::Request<Vec<u8>>,
+        cluster: &str,
+        region: &str,
+    ) -> Result<(http::Request<Vec<u8>>, bool), HostVerdict> {
+        let creds = match self.signer.credentials().await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Ok((request, false)),
+            Err(e) => {
+                tracing::warn!(error = %e, "AWS credentials could not be loaded; sending without a token");
+                return Ok((request, false));
+            }
+        };
+        let token = crate::eks_token::token(&creds, cluster, region, self.signer.now())
+            .map_err(|e| judge::plugin_error(format!("could not build the EKS token: {e:#}")))?;
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|e| judge::plugin_error(format!("EKS token is not a header value: {e}")))?;
+        value.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value);
+        Ok((request, true))
+    }
+
     /// Every address a name resolved to must be allowed: one denied answer refuses the
     /// check (a rebinding name must not reach instance metadata through its second answer).
-    fn guard_addresses(&self, target: &Target, addrs: &[std::net::IpAddr]) -> Result<(), crate::policy::Violation> {
+    fn guard_addresses(
+        &self,
+        target: &Target,
+        addrs: &[std::net::IpAddr],
+    ) -> Result<(), crate::policy::Violation> {
         for ip in addrs {
-            self.prober.policy().check_resolved_ip(&target.scheme, &target.host, target.port, *ip)?;
+            self.prober.policy().check_resolved_ip(
+                &target.scheme,
+                &target.host,
+                target.port,
+                *ip,
+            )?;
         }
         Ok(())
     }
@@ -263,7 +369,13 @@ impl Engine {
         deadline: Instant,
         result: &mut CheckResult,
     ) -> Result<HttpAnswer, Outcome> {
-        let hops = match spec.target.options.iter().find(|(k, _)| k == "follow-redirects").map(|(_, v)| v.as_str()) {
+        let hops = match spec
+            .target
+            .options
+            .iter()
+            .find(|(k, _)| k == "follow-redirects")
+            .map(|(_, v)| v.as_str())
+        {
             None | Some("false") | Some("0") => return Ok(answer),
             Some("true") => 5,
             Some(n) => n.parse::<usize>().map_err(|_| {
@@ -277,39 +389,72 @@ impl Engine {
             if !matches!(answer.status, 301 | 302 | 303 | 307 | 308) {
                 break;
             }
-            let Some(location) = answer.header("location").map(str::to_string) else { break };
-            let next = crate::probe::resolve_location(&url, &location)
-                .map_err(|e| Outcome::Host(judge::plugin_error(format!("redirect to `{location}`: {e}"))))?;
+            let Some(location) = answer.header("location").map(str::to_string) else {
+                break;
+            };
+            let next = crate::probe::resolve_location(&url, &location).map_err(|e| {
+                Outcome::Host(judge::plugin_error(format!(
+                    "redirect to `{location}`: {e}"
+                )))
+            })?;
             self.prober
                 .policy()
                 .check_redirect(&url, next.as_str())
                 .map_err(|v| Outcome::Host(judge::policy_denied(&v)))?;
-            let target = crate::plan::parse_target(next.as_str())
-                .map_err(|e| Outcome::Host(judge::plugin_error(format!("redirect to `{next}`: {e}"))))?;
+            let target = crate::plan::parse_target(next.as_str()).map_err(|e| {
+                Outcome::Host(judge::plugin_error(format!("redirect to `{next}`: {e}")))
+            })?;
             let (dns, addrs) = self.prober.resolve(&target.host).await;
             if let Some(f) = Prober::dns_failure(&dns, &addrs) {
-                return Err(Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default())));
+                return Err(Outcome::Host(judge::network_failure(
+                    &f,
+                    &target,
+                    &dns.answers,
+                    &ServiceFacts::default(),
+                )));
             }
-            self.guard_addresses(&target, &addrs).map_err(|v| Outcome::Host(judge::policy_denied(&v)))?;
+            self.guard_addresses(&target, &addrs)
+                .map_err(|v| Outcome::Host(judge::policy_denied(&v)))?;
             let tls = (target.scheme == "https").then(|| (target.host.clone(), spec.tls.clone()));
             let mut conn = Connection::new(self.prober.clone(), addrs, target.port, tls);
             if let Err((_, f)) = conn.open(remaining(deadline)).await {
-                return Err(Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default())));
+                return Err(Outcome::Host(judge::network_failure(
+                    &f,
+                    &target,
+                    &dns.answers,
+                    &ServiceFacts::default(),
+                )));
             }
-            let method = if answer.status == 303 { "GET" } else { req.method.as_str() };
-            let hop = HttpRequest { method: method.to_string(), path_and_query: target.path_and_query.clone(), ..req.clone() };
+            let method = if answer.status == 303 {
+                "GET"
+            } else {
+                req.method.as_str()
+            };
+            let hop = HttpRequest {
+                method: method.to_string(),
+                path_and_query: target.path_and_query.clone(),
+                ..req.clone()
+            };
             let probe = Probe {
                 label: format!("redirect → {}", target.host),
                 kind: ProbeKind::Http(hop.clone()),
                 signing: Signing::None,
                 action: None,
             };
-            let (request, _) = self.build_request(&target, &probe, &hop).await.map_err(Outcome::Host)?;
+            let (request, _) = self
+                .build_request(&target, &probe, &hop)
+                .await
+                .map_err(Outcome::Host)?;
             let (mut phase, next_answer) = conn.http(request, BODY_CAP, remaining(deadline)).await;
             phase.probe = probe.label;
             result.phases.http.push(phase);
             answer = next_answer.map_err(|f| {
-                Outcome::Host(judge::network_failure(&f, &target, &dns.answers, &ServiceFacts::default()))
+                Outcome::Host(judge::network_failure(
+                    &f,
+                    &target,
+                    &dns.answers,
+                    &ServiceFacts::default(),
+                ))
             })?;
             url = next.to_string();
         }
@@ -317,17 +462,24 @@ impl Engine {
     }
 
     fn service_facts(&self, spec: &CheckSpec) -> ServiceFacts {
-        let Some(meta) = self.plugins.find(&spec.plugin) else { return ServiceFacts::default() };
+        let Some(meta) = self.plugins.find(&spec.plugin) else {
+            return ServiceFacts::default();
+        };
         let service = meta
             .info
             .services
             .iter()
             .find(|s| Some(&s.id) == spec.target.service.as_ref())
             .or_else(|| meta.info.services.first());
-        let Some(service) = service else { return ServiceFacts::default() };
+        let Some(service) = service else {
+            return ServiceFacts::default();
+        };
         let region = spec.target.region.as_deref().unwrap_or("<region>");
         ServiceFacts {
-            vpc_endpoint: service.vpc_endpoint.as_ref().map(|e| e.replace("{region}", region)),
+            vpc_endpoint: service
+                .vpc_endpoint
+                .as_ref()
+                .map(|e| e.replace("{region}", region)),
             endpoint_kind: Some(
                 match service.endpoint_kind {
                     EndpointKind::Interface => "interface",

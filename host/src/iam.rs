@@ -20,10 +20,17 @@ pub fn actions(plan: &Plan, plugins: &PluginHost) -> Result<BTreeSet<String>, St
     for check in &plan.checks {
         match plugins.plan(&check.plugin, &check.target) {
             Ok(probes) => actions.extend(probes.into_iter().filter_map(|p| p.action)),
-            Err(e) => problems.push(format!("check `{}` ({}): {e}", check.name, check.target.url)),
+            Err(e) => problems.push(format!(
+                "check `{}` ({}): {e}",
+                check.name, check.target.url
+            )),
         }
     }
-    if problems.is_empty() { Ok(actions) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(actions)
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// An IAM policy document allowing exactly `actions` (on `*`: the probes are
@@ -48,11 +55,16 @@ mod tests {
 
     #[test]
     fn document_lists_each_action_once_sorted() {
-        let actions: BTreeSet<String> =
-            ["kms:ListKeys", "sts:GetCallerIdentity", "kms:ListKeys"].into_iter().map(String::from).collect();
+        let actions: BTreeSet<String> = ["kms:ListKeys", "sts:GetCallerIdentity", "kms:ListKeys"]
+            .into_iter()
+            .map(String::from)
+            .collect();
         let doc = policy_document(&actions);
         assert_eq!(doc["Version"], "2012-10-17");
-        assert_eq!(doc["Statement"][0]["Action"], json!(["kms:ListKeys", "sts:GetCallerIdentity"]));
+        assert_eq!(
+            doc["Statement"][0]["Action"],
+            json!(["kms:ListKeys", "sts:GetCallerIdentity"])
+        );
         assert_eq!(doc["Statement"][0]["Effect"], "Allow");
     }
 

@@ -30,7 +30,12 @@ pub struct ServiceFacts {
 
 impl HostVerdict {
     fn fail(reason: &'static str, message: String, hint: Option<String>) -> Self {
-        HostVerdict { status: Status::Fail, reason, message, hint }
+        HostVerdict {
+            status: Status::Fail,
+            reason,
+            message,
+            hint,
+        }
     }
 }
 
@@ -117,11 +122,19 @@ pub fn network_failure(
     }
 }
 
-fn timeout_hint(target: &Target, all_public: bool, any_private: bool, facts: &ServiceFacts) -> String {
+fn timeout_hint(
+    target: &Target,
+    all_public: bool,
+    any_private: bool,
+    facts: &ServiceFacts,
+) -> String {
     let port = target.port;
     match (&target.aws, all_public, any_private) {
         (Some(_), true, _) => {
-            let endpoint = facts.vpc_endpoint.clone().unwrap_or_else(|| "for this service".to_string());
+            let endpoint = facts
+                .vpc_endpoint
+                .clone()
+                .unwrap_or_else(|| "for this service".to_string());
             match facts.endpoint_kind.as_deref() {
                 Some("gateway") => format!(
                     "no route to the public endpoint from here: add a NAT gateway, or the gateway endpoint \
@@ -153,16 +166,22 @@ fn timeout_hint(target: &Target, all_public: bool, any_private: bool, facts: &Se
 
 fn tls_hint(detail: &str) -> String {
     let d = detail.to_ascii_lowercase();
-    if d.contains("unknown issuer") || d.contains("unknownissuer") || d.contains("self-signed") || d.contains("self signed") {
+    if d.contains("unknown issuer")
+        || d.contains("unknownissuer")
+        || d.contains("self-signed")
+        || d.contains("self signed")
+    {
         "the certificate is not signed by a trusted CA: if a TLS-inspecting proxy sits on the path, add its CA \
          with `ca_file`; for an internal service, add the issuing CA"
             .to_string()
     } else if d.contains("expired") {
         "the server's certificate has expired: renew it (or check this machine's clock)".to_string()
     } else if d.contains("name") || d.contains("notvalidforname") {
-        "the certificate does not cover this host name: use the name the certificate was issued for".to_string()
+        "the certificate does not cover this host name: use the name the certificate was issued for"
+            .to_string()
     } else {
-        "the TLS handshake failed: check the port speaks TLS and that no proxy interferes".to_string()
+        "the TLS handshake failed: check the port speaks TLS and that no proxy interferes"
+            .to_string()
     }
 }
 
@@ -189,7 +208,10 @@ pub fn policy_denied(violation: &crate::policy::Violation) -> HostVerdict {
 pub fn deadline(target: &Target, timeout_ms: u64) -> HostVerdict {
     HostVerdict::fail(
         "timeout",
-        format!("no verdict for {}:{} within {timeout_ms} ms", target.host, target.port),
+        format!(
+            "no verdict for {}:{} within {timeout_ms} ms",
+            target.host, target.port
+        ),
         Some("raise `timeout` for this check if the service is just slow".to_string()),
     )
 }
@@ -203,13 +225,19 @@ mod tests {
         Target {
             host: "kms.eu-west-1.amazonaws.com".into(),
             port: 443,
-            aws: Some(AwsEndpoint { service_label: "kms".into(), ..Default::default() }),
+            aws: Some(AwsEndpoint {
+                service_label: "kms".into(),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
 
     fn answer(ip: &str, scope: &str) -> DnsAnswer {
-        DnsAnswer { ip: ip.into(), scope: scope.into() }
+        DnsAnswer {
+            ip: ip.into(),
+            scope: scope.into(),
+        }
     }
 
     #[test]
@@ -218,7 +246,12 @@ mod tests {
             vpc_endpoint: Some("com.amazonaws.eu-west-1.kms".into()),
             endpoint_kind: Some("interface".into()),
         };
-        let v = network_failure(&NetFailure::TcpTimeout, &aws_target(), &[answer("52.1.2.3", "public")], &facts);
+        let v = network_failure(
+            &NetFailure::TcpTimeout,
+            &aws_target(),
+            &[answer("52.1.2.3", "public")],
+            &facts,
+        );
         assert_eq!(v.reason, "tcp-timeout");
         let hint = v.hint.unwrap();
         assert!(hint.contains("NAT gateway"), "{hint}");
@@ -232,8 +265,17 @@ mod tests {
             vpc_endpoint: Some("com.amazonaws.eu-west-1.s3".into()),
             endpoint_kind: Some("gateway".into()),
         };
-        let v = network_failure(&NetFailure::TcpTimeout, &aws_target(), &[answer("52.1.2.3", "public")], &facts);
-        assert!(v.hint.unwrap().contains("gateway endpoint com.amazonaws.eu-west-1.s3"));
+        let v = network_failure(
+            &NetFailure::TcpTimeout,
+            &aws_target(),
+            &[answer("52.1.2.3", "public")],
+            &facts,
+        );
+        assert!(
+            v.hint
+                .unwrap()
+                .contains("gateway endpoint com.amazonaws.eu-west-1.s3")
+        );
     }
 
     #[test]
@@ -249,14 +291,26 @@ mod tests {
 
     #[test]
     fn refused_reset_and_timeout_have_different_hints() {
-        let t = Target { host: "10.0.0.5".into(), port: 5432, ..Default::default() };
+        let t = Target {
+            host: "10.0.0.5".into(),
+            port: 5432,
+            ..Default::default()
+        };
         let refused = network_failure(&NetFailure::TcpRefused, &t, &[], &ServiceFacts::default());
         let reset = network_failure(&NetFailure::TcpReset, &t, &[], &ServiceFacts::default());
         let timeout = network_failure(&NetFailure::Timeout, &t, &[], &ServiceFacts::default());
-        assert_eq!((refused.reason, reset.reason, timeout.reason), ("tcp-refused", "tcp-reset", "timeout"));
+        assert_eq!(
+            (refused.reason, reset.reason, timeout.reason),
+            ("tcp-refused", "tcp-reset", "timeout")
+        );
         assert_ne!(refused.hint, reset.hint);
         assert_ne!(reset.hint, timeout.hint);
-        assert!(refused.hint.unwrap().contains("nothing listens on port 5432"));
+        assert!(
+            refused
+                .hint
+                .unwrap()
+                .contains("nothing listens on port 5432")
+        );
     }
 
     #[test]

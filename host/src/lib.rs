@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod eks_token;
 pub mod endpoint;
 pub mod execute;
 pub mod iam;

@@ -52,11 +52,20 @@ pub fn selected_sets(config: &Config, selection: &[String]) -> Result<Vec<String
         .map(|s| {
             format!(
                 "no check set named `{s}` (known sets: {})",
-                config.check_sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                config
+                    .check_sets
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
         .collect();
-    if unknown.is_empty() { Ok(wanted) } else { Err(PlanError { problems: unknown }) }
+    if unknown.is_empty() {
+        Ok(wanted)
+    } else {
+        Err(PlanError { problems: unknown })
+    }
 }
 
 /// Build the plan for the selected sets. `region` is the resolved default region (config,
@@ -80,7 +89,9 @@ pub fn build(
         None => None,
     };
     for set in sets {
-        let Some(check_set) = config.check_sets.get(set) else { continue };
+        let Some(check_set) = config.check_sets.get(set) else {
+            continue;
+        };
         let mut names = BTreeSet::new();
         for (i, check) in check_set.checks.iter().enumerate() {
             let at = format!("sets.{set}.checks[{i}]");
@@ -96,7 +107,11 @@ pub fn build(
     if !problems.is_empty() {
         return Err(PlanError { problems });
     }
-    Ok(Plan { checks, concurrency: config.concurrency, nameservers: config.nameservers.clone() })
+    Ok(Plan {
+        checks,
+        concurrency: config.concurrency,
+        nameservers: config.nameservers.clone(),
+    })
 }
 
 fn unique_name(taken: &mut BTreeSet<String>, name: &str) -> String {
@@ -131,7 +146,8 @@ fn build_check(
     target.service = check.service.clone().or(service);
     let ca_pem = match &check.ca_file {
         Some(path) => Some(
-            std::fs::read_to_string(path).map_err(|e| format!("ca_file {}: cannot read it: {e}", path.display()))?,
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("ca_file {}: cannot read it: {e}", path.display()))?,
         ),
         None => global_ca.map(str::to_string),
     };
@@ -140,8 +156,15 @@ fn build_check(
         set: set.to_string(),
         target,
         plugin,
-        timeout_ms: check.timeout.unwrap_or(config.timeout).as_millis().min(u64::MAX as u128) as u64,
-        tls: TlsOptions { verify: check.tls_verify.unwrap_or(true), ca_pem },
+        timeout_ms: check
+            .timeout
+            .unwrap_or(config.timeout)
+            .as_millis()
+            .min(u64::MAX as u128) as u64,
+        tls: TlsOptions {
+            verify: check.tls_verify.unwrap_or(true),
+            ca_pem,
+        },
     })
 }
 
@@ -151,7 +174,10 @@ pub fn expand(url: &str, region: Option<&str>) -> Result<String, String> {
     let mut rest = url;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').ok_or_else(|| format!("unclosed `{{` in `{url}`"))? + start;
+        let end = rest[start..]
+            .find('}')
+            .ok_or_else(|| format!("unclosed `{{` in `{url}`"))?
+            + start;
         match &rest[start + 1..end] {
             "region" => out.push_str(region.ok_or_else(|| {
                 "uses {region} but no region is configured: set `region` in netcheck.toml or on the check, \
@@ -168,14 +194,22 @@ pub fn expand(url: &str, region: Option<&str>) -> Result<String, String> {
 
 /// Parse `scheme://host[:port][/path]` or bare `host:port` (a TCP check).
 pub fn parse_target(raw: &str) -> Result<Target, String> {
-    let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("tcp://{raw}") };
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("tcp://{raw}")
+    };
     let url = url::Url::parse(&with_scheme).map_err(|e| format!("not a URL or host:port: {e}"))?;
     let scheme = url.scheme().to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "https" => Some(443),
         "http" => Some(80),
         "tcp" | "tls" => None,
-        other => return Err(format!("unsupported scheme `{other}` (use https, http, tcp or tls)")),
+        other => {
+            return Err(format!(
+                "unsupported scheme `{other}` (use https, http, tcp or tls)"
+            ));
+        }
     };
     let host = match url.host() {
         Some(url::Host::Ipv6(ip)) => ip.to_string(),
@@ -191,7 +225,14 @@ pub fn parse_target(raw: &str) -> Result<Target, String> {
         (_, Some(q)) => format!("{}?{q}", url.path()),
         (_, None) => url.path().to_string(),
     };
-    Ok(Target { url: raw.to_string(), scheme, host, port, path_and_query, ..Target::default() })
+    Ok(Target {
+        url: raw.to_string(),
+        scheme,
+        host,
+        port,
+        path_and_query,
+        ..Target::default()
+    })
 }
 
 fn choose_plugin(
@@ -199,11 +240,24 @@ fn choose_plugin(
     check: &CheckConfig,
     target: &Target,
 ) -> Result<(String, Option<String>), String> {
-    let known = || plugins.plugins().iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ");
+    let known = || {
+        plugins
+            .plugins()
+            .iter()
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if let Some(name) = &check.plugin {
-        let meta = plugins.find(name).ok_or_else(|| format!("no plugin named `{name}` (loaded: {})", known()))?;
+        let meta = plugins
+            .find(name)
+            .ok_or_else(|| format!("no plugin named `{name}` (loaded: {})", known()))?;
         let service = check.service.clone().or_else(|| {
-            meta.info.services.iter().find(|s| host_claimed(&s.host_patterns, &target.host)).map(|s| s.id.clone())
+            meta.info
+                .services
+                .iter()
+                .find(|s| host_claimed(&s.host_patterns, &target.host))
+                .map(|s| s.id.clone())
         });
         return Ok((name.clone(), service));
     }
@@ -215,11 +269,17 @@ fn choose_plugin(
             .find(|p| p.info.services.iter().any(|s| &s.id == service))
             .map(|p| (p.name.clone(), Some(service.clone())))
             .ok_or_else(|| {
-                let mut ids: Vec<String> =
-                    plugins.plugins().iter().flat_map(|p| p.info.services.iter().map(|s| s.id.clone())).collect();
+                let mut ids: Vec<String> = plugins
+                    .plugins()
+                    .iter()
+                    .flat_map(|p| p.info.services.iter().map(|s| s.id.clone()))
+                    .collect();
                 ids.sort();
                 ids.dedup();
-                format!("no plugin handles service `{service}` (known services: {})", ids.join(", "))
+                format!(
+                    "no plugin handles service `{service}` (known services: {})",
+                    ids.join(", ")
+                )
             });
     }
     if matches!(target.scheme.as_str(), "tcp" | "tls") {
@@ -233,7 +293,10 @@ fn choose_plugin(
 
 /// The plugin and service whose host pattern claims `host` most specifically
 /// (later-loaded plugins win ties, so a custom plugin can override a bundled one).
-pub fn claimed_by<'a>(plugins: &'a PluginHost, host: &str) -> Option<(&'a PluginMeta, &'a ServiceInfo)> {
+pub fn claimed_by<'a>(
+    plugins: &'a PluginHost,
+    host: &str,
+) -> Option<(&'a PluginMeta, &'a ServiceInfo)> {
     let mut best: Option<(usize, &PluginMeta, &ServiceInfo)> = None;
     for p in plugins.plugins().iter().rev() {
         for s in &p.info.services {
@@ -267,25 +330,52 @@ mod tests {
 
     #[test]
     fn expands_region_and_rejects_the_rest() {
-        assert_eq!(expand("https://kms.{region}.amazonaws.com/", Some("eu-west-1")).unwrap(),
-            "https://kms.eu-west-1.amazonaws.com/");
-        assert!(expand("https://kms.{region}.amazonaws.com/", None).unwrap_err().contains("NETCHECK_REGION"));
-        assert!(expand("https://{account}.example.com", Some("x")).unwrap_err().contains("{account}"));
-        assert!(expand("https://x.{region", Some("x")).unwrap_err().contains("unclosed"));
+        assert_eq!(
+            expand("https://kms.{region}.amazonaws.com/", Some("eu-west-1")).unwrap(),
+            "https://kms.eu-west-1.amazonaws.com/"
+        );
+        assert!(
+            expand("https://kms.{region}.amazonaws.com/", None)
+                .unwrap_err()
+                .contains("NETCHECK_REGION")
+        );
+        assert!(
+            expand("https://{account}.example.com", Some("x"))
+                .unwrap_err()
+                .contains("{account}")
+        );
+        assert!(
+            expand("https://x.{region", Some("x"))
+                .unwrap_err()
+                .contains("unclosed")
+        );
     }
 
     #[test]
     fn parses_urls_and_host_ports() {
         let t = parse_target("https://kms.eu-west-1.amazonaws.com/").unwrap();
-        assert_eq!((t.scheme.as_str(), t.port, t.path_and_query.as_str()), ("https", 443, "/"));
+        assert_eq!(
+            (t.scheme.as_str(), t.port, t.path_and_query.as_str()),
+            ("https", 443, "/")
+        );
         let t = parse_target("http://127.0.0.1:4566/health?deep=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path_and_query.as_str()), ("127.0.0.1", 4566, "/health?deep=1"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path_and_query.as_str()),
+            ("127.0.0.1", 4566, "/health?deep=1")
+        );
         let t = parse_target("10.0.0.5:5432").unwrap();
-        assert_eq!((t.scheme.as_str(), t.host.as_str(), t.port), ("tcp", "10.0.0.5", 5432));
+        assert_eq!(
+            (t.scheme.as_str(), t.host.as_str(), t.port),
+            ("tcp", "10.0.0.5", 5432)
+        );
         let t = parse_target("[fd00::5]:5432").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("fd00::5", 5432));
         assert!(parse_target("db.internal").unwrap_err().contains("no port"));
-        assert!(parse_target("ftp://x:21").unwrap_err().contains("unsupported scheme"));
+        assert!(
+            parse_target("ftp://x:21")
+                .unwrap_err()
+                .contains("unsupported scheme")
+        );
     }
 
     #[test]

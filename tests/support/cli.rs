@@ -20,6 +20,8 @@ pub struct Netcheck {
     creds: Option<Keys>,
     session_token: Option<String>,
     extra_env: Vec<(String, String)>,
+    /// Leave `NETCHECK_POLICY` unset (the built-in default policy applies).
+    no_policy: bool,
 }
 
 /// What one run printed and how it exited.
@@ -54,6 +56,7 @@ impl Netcheck {
             creds: None,
             session_token: None,
             extra_env: Vec::new(),
+            no_policy: false,
         }
     }
 
@@ -72,6 +75,14 @@ impl Netcheck {
     /// One more environment variable for the binary.
     pub fn env(mut self, key: &str, value: &str) -> Netcheck {
         self.extra_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Run without `NETCHECK_POLICY` (and without [`TEST_POLICY`]), so the built-in
+    /// default policy applies unless the test passes `--policy` itself. (An empty
+    /// `NETCHECK_POLICY` is a usage error, not "no policy".)
+    pub fn without_policy(mut self) -> Netcheck {
+        self.no_policy = true;
         self
     }
 
@@ -117,13 +128,18 @@ impl Netcheck {
             .env("AWS_CONFIG_FILE", &missing)
             .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
             .env("NO_COLOR", "1")
-            .env("NETCHECK_POLICY", &policy)
             // Precompiled plugins are keyed by their sha256 and the engine: sharing one
             // cache across test runs is safe and saves compiling every plugin per run.
-            .env("XDG_CACHE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/xdg-cache"))
+            .env(
+                "XDG_CACHE_HOME",
+                concat!(env!("CARGO_TARGET_TMPDIR"), "/xdg-cache"),
+            )
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
+        if !self.no_policy {
+            command.env("NETCHECK_POLICY", &policy);
+        }
         if let Some(keys) = &self.creds {
             command
                 .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)

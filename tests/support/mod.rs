@@ -6,6 +6,7 @@
 //!   with chosen policies (`tests/support/iam_setup.py`, boto3 from the venv).
 //! - [`servers`]: loopback HTTP, HTTPS (self-signed or signed by a test CA), a TCP
 //!   listener that never answers, and a closed port.
+//! - [`dns`]: a UDP DNS server answering chosen names with chosen A/AAAA records.
 //! - [`cli`]: runs the `netcheck` binary with a scrubbed environment (no real AWS
 //!   config, no instance metadata) and parses its JSON output.
 //!
@@ -21,6 +22,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod dns;
 pub mod emulators;
 pub mod process;
 pub mod servers;

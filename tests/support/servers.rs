@@ -1,6 +1,6 @@
 //! Loopback servers for end-to-end tests, each on its own 127.0.0.1 port and stopped
-//! on drop: plain HTTP with a fixed answer (recording what it was sent), HTTPS with a
-//! self-signed or test-CA-signed certificate, a TCP listener that never answers, and a
+//! on drop: plain HTTP with a fixed answer (recording what it was sent; a redirect is
+//! such an answer), HTTPS with a self-signed or test-CA-signed certificate, a TCP listener that never answers, and a
 //! closed port.
 
 use std::io::{Read, Write};
@@ -44,6 +44,8 @@ impl Request {
 #[derive(Debug, Clone)]
 struct Answer {
     status: u16,
+    /// Extra response headers (e.g. `Location`).
+    headers: Vec<(String, String)>,
     body: String,
 }
 
@@ -138,15 +140,25 @@ fn respond(stream: &mut impl Write, answer: &Answer) {
     let reason = match answer.status {
         200 => "OK",
         204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         403 => "Forbidden",
         404 => "Not Found",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
     };
+    let extra: String = answer
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let response = format!(
         "HTTP/1.1 {} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
-         Connection: close\r\nServer: netcheck-test\r\n\r\n{}",
+         Connection: close\r\nServer: netcheck-test\r\n{extra}\r\n{}",
         answer.status,
         answer.body.len(),
         answer.body
@@ -172,8 +184,22 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(status: u16, body: &str) -> HttpServer {
+        HttpServer::start_with_headers(status, &[], body)
+    }
+
+    /// Answers every request with `status` and `Location: location` (e.g. 302).
+    pub fn redirect(status: u16, location: &str) -> HttpServer {
+        HttpServer::start_with_headers(status, &[("Location", location)], "")
+    }
+
+    /// Answers every request with `status`, these extra headers and `body`.
+    pub fn start_with_headers(status: u16, headers: &[(&str, &str)], body: &str) -> HttpServer {
         let answer = Answer {
             status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
             body: body.to_string(),
         };
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -230,6 +256,7 @@ impl HttpsServer {
         let config = Arc::new(config);
         let answer = Answer {
             status,
+            headers: Vec::new(),
             body: body.to_string(),
         };
         let seen = Arc::new(Mutex::new(Vec::new()));

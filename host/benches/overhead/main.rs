@@ -116,16 +116,14 @@ fn run(options: &Options) -> anyhow::Result<()> {
     let on_worker = {
         let host = host.clone();
         runtime
-            .block_on(tokio::spawn(async move {
-                plugin_calls::measure(&host, &https, n)
-            }))
+            .block_on(runtime.spawn(async move { plugin_calls::measure(&host, &https, n) }))
             .context("the on-worker plugin measurement stopped unexpectedly")??
     };
 
     println!(
         "1. Plugin overhead per check: a fresh sandboxed instance per call, {n} iterations, µs"
     );
-    println!("   {:<46} {:>9} {:>9}", "", "median", "p90");
+    println!("   {:<50} {:>9} {:>9}", "", "median", "p90");
     print_calls("kms (signed JSON ListKeys, judged on a 200)", &kms_calls);
     print_calls("https (GET, judged on a 200)", &https_calls);
     print_row("https plan + judge from a tokio worker", on_worker.total);
@@ -241,7 +239,7 @@ fn print_calls(label: &str, figures: &CallFigures) {
 
 fn print_row(label: &str, s: Summary) {
     println!(
-        "   {label:<46} {:>9.1} {:>9.1}",
+        "   {label:<50} {:>9.1} {:>9.1}",
         micros(s.median),
         micros(s.p90)
     );

@@ -49,7 +49,8 @@ pub struct SignArgs {
 }
 
 pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
-    let target = plan::parse_target(&args.url).map_err(|e| anyhow::anyhow!("URL `{}`: {e}", args.url))?;
+    let target =
+        plan::parse_target(&args.url).map_err(|e| anyhow::anyhow!("URL `{}`: {e}", args.url))?;
     if !matches!(target.scheme.as_str(), "http" | "https") {
         anyhow::bail!("URL `{}`: only http(s) requests are signed", args.url);
     }
@@ -62,15 +63,23 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
             plan::claimed_by(&plugins, &target.host)
                 .and_then(|(_, s)| s.signing_name.clone())
                 .ok_or_else(|| {
-                    anyhow::anyhow!("cannot tell the signing name for {}: pass --service (e.g. --service kms)", target.host)
+                    anyhow::anyhow!(
+                        "cannot tell the signing name for {}: pass --service (e.g. --service kms)",
+                        target.host
+                    )
                 })?
         }
     };
-    let region = match args.common.region.clone().or_else(|| aws.as_ref().and_then(|a| a.region.clone())) {
+    let region = match args
+        .common
+        .region
+        .clone()
+        .or_else(|| aws.as_ref().and_then(|a| a.region.clone()))
+    {
         Some(r) => r,
-        None => crate::sign::default_region()
-            .await
-            .ok_or_else(|| anyhow::anyhow!("no region: pass --region (the host name does not say)"))?,
+        None => crate::sign::default_region().await.ok_or_else(|| {
+            anyhow::anyhow!("no region: pass --region (the host name does not say)")
+        })?,
     };
     let time = match &args.date {
         Some(d) => parse_amz_date(d)?,
@@ -92,12 +101,24 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         let explanation = signer.explain(&creds, &request, &service, &region, time)?;
         println!("{explanation}\n");
     }
-    signer.sign_at(&creds, &mut request, &service, &region, &crate::sign::SigningOptions::for_service(&service), time)?;
+    signer.sign_at(
+        &creds,
+        &mut request,
+        &service,
+        &region,
+        &crate::sign::SigningOptions::for_service(&service),
+        time,
+    )?;
     println!("{} {}", request.method(), request.uri());
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     for (k, v) in redact_headers(&headers) {
         println!("{k}: {v}");
@@ -108,20 +129,40 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     send(&target, request, &args).await
 }
 
-fn build_request(target: &netcheck_runner_api::Target, args: &SignArgs) -> anyhow::Result<http::Request<Vec<u8>>> {
-    let default_port = matches!((target.scheme.as_str(), target.port), ("https", 443) | ("http", 80));
-    let host = if default_port { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
-    let path = if target.path_and_query.is_empty() { "/" } else { target.path_and_query.as_str() };
-    let mut builder = http::Request::builder().method(args.method.as_str()).uri(path).header("host", host);
+fn build_request(
+    target: &netcheck_runner_api::Target,
+    args: &SignArgs,
+) -> anyhow::Result<http::Request<Vec<u8>>> {
+    let default_port = matches!(
+        (target.scheme.as_str(), target.port),
+        ("https", 443) | ("http", 80)
+    );
+    let host = if default_port {
+        target.host.clone()
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let path = if target.path_and_query.is_empty() {
+        "/"
+    } else {
+        target.path_and_query.as_str()
+    };
+    let mut builder = http::Request::builder()
+        .method(args.method.as_str())
+        .uri(path)
+        .header("host", host);
     for h in &args.headers {
-        let (name, value) =
-            h.split_once(':').ok_or_else(|| anyhow::anyhow!("--header `{h}`: expected `Name: value`"))?;
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--header `{h}`: expected `Name: value`"))?;
         builder = builder.header(name.trim(), value.trim());
     }
     if !args.body.is_empty() {
         builder = builder.header("content-length", args.body.len());
     }
-    builder.body(args.body.clone().into_bytes()).map_err(|e| anyhow::anyhow!("cannot build the request: {e}"))
+    builder
+        .body(args.body.clone().into_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot build the request: {e}"))
 }
 
 async fn send(
@@ -136,7 +177,9 @@ async fn send(
     }
     let tls = (target.scheme == "https").then(|| (target.host.clone(), Default::default()));
     let mut conn = Connection::new(prober, addrs, target.port, tls);
-    conn.open(args.timeout).await.map_err(|(_, f)| anyhow::anyhow!("{f}"))?;
+    conn.open(args.timeout)
+        .await
+        .map_err(|(_, f)| anyhow::anyhow!("{f}"))?;
     let (_, answer) = conn.http(request, 64 * 1024, args.timeout).await;
     let answer = answer.map_err(|f| anyhow::anyhow!("{f}"))?;
     println!("\n=> HTTP {}", answer.status);
@@ -144,7 +187,11 @@ async fn send(
         println!("{k}: {v}");
     }
     println!("\n{}", String::from_utf8_lossy(&answer.body));
-    Ok(if answer.status < 400 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if answer.status < 400 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `20150830T123600Z` → time.
@@ -153,7 +200,15 @@ pub fn parse_amz_date(s: &str) -> anyhow::Result<SystemTime> {
     if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
         return Err(bad());
     }
-    let rfc3339 = format!("{}-{}-{}T{}:{}:{}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13], &s[13..15]);
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &s[0..4],
+        &s[4..6],
+        &s[6..8],
+        &s[9..11],
+        &s[11..13],
+        &s[13..15]
+    );
     humantime::parse_rfc3339(&rfc3339).map_err(|_| bad())
 }
 
@@ -164,7 +219,10 @@ mod tests {
     #[test]
     fn amz_dates() {
         let t = parse_amz_date("20150830T123600Z").unwrap();
-        assert_eq!(t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 1_440_938_160);
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            1_440_938_160
+        );
         assert!(parse_amz_date("2015-08-30").is_err());
         assert!(parse_amz_date("20151330T123600Z").is_err());
     }

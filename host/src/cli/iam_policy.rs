@@ -24,6 +24,9 @@ pub async fn iam_policy(args: IamPolicyArgs) -> anyhow::Result<ExitCode> {
     let region = resolve_region(cfg).await;
     let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
     let actions = iam::actions(&plan, &plugins).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", serde_json::to_string_pretty(&iam::policy_document(&actions))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&iam::policy_document(&actions))?
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -14,11 +14,11 @@ use netcheck_runner_api::{CheckResult, NoProgress, Progress, Runner, Status};
 
 use crate::config::{self, Loaded, OutputFormat, Overrides};
 use crate::execute::Engine;
+use crate::plan;
 use crate::plugin_host::{Limits, PluginHost};
 use crate::probe::Prober;
 use crate::report::{self, Report};
 use crate::sign::Signer;
-use crate::plan;
 
 mod explain;
 mod iam_policy;
@@ -28,7 +28,11 @@ mod progress;
 use progress::ProgressBar;
 
 #[derive(Parser, Debug)]
-#[command(name = "netcheck", version, about = "From here, with this role, can my workload really reach what it needs?")]
+#[command(
+    name = "netcheck",
+    version,
+    about = "From here, with this role, can my workload really reach what it needs?"
+)]
 pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or a tracing filter). Logs go to stderr.
     #[arg(long, global = true, env = "NETCHECK_LOG", default_value = "warn")]
@@ -112,7 +116,10 @@ pub struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -168,7 +175,12 @@ fn overrides(common: &CommonArgs, run: Option<&RunArgs>) -> Overrides {
 
 fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loaded> {
     let env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect();
     config::load(common.config.as_deref(), &env, overrides).map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -208,16 +220,28 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         signer: Arc::new(Signer::from_default_chain().await),
     });
     let interactive = std::io::stderr().is_terminal() && cfg.output == OutputFormat::Table;
-    let progress: Arc<dyn Progress> =
-        if interactive { Arc::new(ProgressBar::new()) } else { Arc::new(NoProgress) };
+    let progress: Arc<dyn Progress> = if interactive {
+        Arc::new(ProgressBar::new())
+    } else {
+        Arc::new(NoProgress)
+    };
     let started_at = SystemTime::now();
     let started = Instant::now();
     let results = runner.run(&plan, engine, progress.clone()).await?;
     drop(progress);
-    let report = Report { results: &results, runner: runner.name(), started_at, duration: started.elapsed() };
+    let report = Report {
+        results: &results,
+        runner: runner.name(),
+        started_at,
+        duration: started.elapsed(),
+    };
     let color = std::io::stdout().is_terminal() && console::colors_enabled();
     let text = match cfg.output {
-        OutputFormat::Table => report::table(&report, color, console::Term::stdout().size_checked().map(|(_, w)| w)),
+        OutputFormat::Table => report::table(
+            &report,
+            color,
+            console::Term::stdout().size_checked().map(|(_, w)| w),
+        ),
         OutputFormat::Json => report::json(&report),
         OutputFormat::Junit => report::junit(&report),
     };
@@ -243,8 +267,14 @@ async fn resolve_region(cfg: &config::Config) -> Option<String> {
 
 /// 0 all passed (or warned, unless strict), 1 otherwise.
 pub fn exit_code(results: &[CheckResult], strict: bool) -> ExitCode {
-    let failed = results.iter().any(|r| r.status == Status::Fail || (strict && r.status == Status::Warn));
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let failed = results
+        .iter()
+        .any(|r| r.status == Status::Fail || (strict && r.status == Status::Warn));
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
@@ -271,12 +301,7 @@ fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
     table.load_preset(comfy_table::presets::NOTHING);
     table.set_header(["NAME", "VERSION", "SHA256", "SOURCE", "SERVICES"]);
     for p in host.plugins() {
-        let services: Vec<String> = p
-            .info
-            .services
-            .iter()
-            .map(|s| s.id.clone())
-            .collect();
+        let services: Vec<String> = p.info.services.iter().map(|s| s.id.clone()).collect();
         table.add_row([
             p.name.clone(),
             p.version.clone(),
@@ -288,4 +313,3 @@ fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
     println!("{table}");
     Ok(ExitCode::SUCCESS)
 }
-

@@ -45,7 +45,10 @@ pub fn load(args: &PolicyArgs, config: Option<&Config>) -> anyhow::Result<Arc<Po
 
 pub fn check(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     if args.policy.is_none() {
-        println!("No policy file given (--policy FILE or {}): the built-in default applies.\n", policy::POLICY_ENV);
+        println!(
+            "No policy file given (--policy FILE or {}): the built-in default applies.\n",
+            policy::POLICY_ENV
+        );
     }
     let policy = load(&args, None)?;
     print!("{}", policy::describe(&policy));
@@ -57,13 +60,26 @@ pub fn apply_limits(policy: &Policy, plugins: &mut PluginHost) {
     let names: Vec<String> = plugins.plugins().iter().map(|p| p.name.clone()).collect();
     for name in names {
         let current = plugins.limits(&name);
-        let (cpu, memory) = policy.plugin_limits(&name, (current.cpu_deadline, current.memory_bytes));
-        plugins.set_limits(&name, crate::plugin_host::Limits { cpu_deadline: cpu, memory_bytes: memory, ..current });
+        let (cpu, memory) =
+            policy.plugin_limits(&name, (current.cpu_deadline, current.memory_bytes));
+        plugins.set_limits(
+            &name,
+            crate::plugin_host::Limits {
+                cpu_deadline: cpu,
+                memory_bytes: memory,
+                ..current
+            },
+        );
     }
 }
 
 /// Everything in the plan the policy has an opinion on, every violation at once.
-pub fn evaluate(policy: &Policy, plan: &Plan, plugins: &PluginHost, runner: &str) -> Vec<Violation> {
+pub fn evaluate(
+    policy: &Policy,
+    plan: &Plan,
+    plugins: &PluginHost,
+    runner: &str,
+) -> Vec<Violation> {
     let checks = plan
         .checks
         .iter()
@@ -74,7 +90,7 @@ pub fn evaluate(policy: &Policy, plan: &Plan, plugins: &PluginHost, runner: &str
             port: c.target.port,
             signed: plugins
                 .plan(&c.plugin, &c.target)
-                .map(|probes| probes.iter().any(|p| matches!(p.signing, Signing::Sigv4(_))))
+                .map(|probes| probes.iter().any(|p| !matches!(p.signing, Signing::None)))
                 .unwrap_or(false),
             is_aws: c.target.aws.is_some(),
         })
@@ -109,7 +125,10 @@ pub fn evaluate(policy: &Policy, plan: &Plan, plugins: &PluginHost, runner: &str
 
 /// Print every violation and say what to do; the caller exits 2.
 pub fn report_violations(violations: &[Violation]) {
-    eprintln!("error: the policy refuses this run ({} violation(s)); nothing was probed:", violations.len());
+    eprintln!(
+        "error: the policy refuses this run ({} violation(s)); nothing was probed:",
+        violations.len()
+    );
     for v in violations {
         eprintln!("  - {v}");
     }
@@ -134,12 +153,19 @@ pub fn audit(
         checks: plan
             .checks
             .iter()
-            .map(|c| AuditCheck { name: c.name.clone(), url: c.target.url.clone(), plugin: c.plugin.clone() })
+            .map(|c| AuditCheck {
+                name: c.name.clone(),
+                url: c.target.url.clone(),
+                plugin: c.plugin.clone(),
+            })
             .collect(),
         plugins: plugins
             .plugins()
             .iter()
-            .map(|p| AuditPlugin { name: p.name.clone(), sha256: p.sha256.clone() })
+            .map(|p| AuditPlugin {
+                name: p.name.clone(),
+                sha256: p.sha256.clone(),
+            })
             .collect(),
         created: vec![],
         removed: vec![],
@@ -148,7 +174,10 @@ pub fn audit(
     policy::append_audit(policy, &record).map_err(|e| {
         anyhow::anyhow!(
             "the policy's audit file {} could not be written: {e}",
-            policy.audit_file().map(|p| p.display().to_string()).unwrap_or_default()
+            policy
+                .audit_file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         )
     })
 }

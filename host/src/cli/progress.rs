@@ -28,7 +28,8 @@ impl Progress for ProgressBar {
         self.bar.set_message(format!("{location}: {phase}"));
     }
     fn finished(&self, result: &CheckResult) {
-        self.bar.set_message(format!("{} {}", result.status.as_str(), result.name));
+        self.bar
+            .set_message(format!("{} {}", result.status.as_str(), result.name));
         self.bar.inc(1);
     }
 }

@@ -107,6 +107,9 @@ impl OutputSize for Signing {
         1 + match self {
             Signing::None => 0,
             Signing::Sigv4(params) => params.output_bytes(),
+            Signing::EksToken(params) => {
+                params.cluster.output_bytes() + params.region.output_bytes()
+            }
         }
     }
 }

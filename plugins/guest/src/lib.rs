@@ -108,8 +108,9 @@ pub mod bindings {
 pub use aws_error::{AwsError, aws_error};
 pub use bindings::exports::netcheck::plugin::checker::Guest as Checker;
 pub use bindings::netcheck::plugin::types::{
-    AwsEndpoint, EndpointKind, HttpRequest, HttpResponse, LogLevel, Observation, PluginInfo, Probe,
-    ProbeContext, ProbeKind, ServiceInfo, Signing, Sigv4Params, Status, Target, Verdict,
+    AwsEndpoint, EksTokenParams, EndpointKind, HttpRequest, HttpResponse, LogLevel, Observation,
+    PluginInfo, Probe, ProbeContext, ProbeKind, ServiceInfo, Signing, Sigv4Params, Status, Target,
+    Verdict,
 };
 pub use judge::judge_aws;
 

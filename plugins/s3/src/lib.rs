@@ -265,7 +265,7 @@ fn judge_s3(target: &Target, probe: &Probe, response: &HttpResponse) -> Option<V
 fn wrong_region(probe: &Probe, response: &HttpResponse, message: &str, answer: &str) -> Verdict {
     let signed_for = match &probe.signing {
         Signing::Sigv4(params) => params.region.as_str(),
-        Signing::None => "",
+        Signing::None | Signing::EksToken(_) => "",
     };
     let body = response.body_text();
     let bucket_region = response

@@ -158,7 +158,7 @@ fn config_show_marks_where_each_value_came_from() {
         assert_eq!(setting.trim(), format!("{key} = {value}"), "{l}");
         assert_eq!(comment.trim(), source, "{l}");
     };
-    marked("concurrency", "3", "from custom.toml");
+    marked("concurrency", "3", &format!("from {config}"));
     marked("timeout", "\"7s\"", "from NETCHECK_TIMEOUT");
     marked("region", "\"eu-west-1\"", "from --region");
     marked("runner", "\"local\"", "default");

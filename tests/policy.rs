@@ -949,8 +949,14 @@ fn describe_summarises_the_policy() {
 
 #[test]
 fn the_documented_example_policy_loads_and_behaves_as_documented() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy.md"))
-        .unwrap_or_else(|e| panic!("docs/policy.md: {e}"));
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    // The policy documentation is the README section between these markers.
+    let doc = readme
+        .split("<!-- policy:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- policy:end -->").next())
+        .expect("README.md has a <!-- policy:start --> … <!-- policy:end --> section");
     let blocks: Vec<&str> = doc
         .split("```toml\n")
         .skip(1)

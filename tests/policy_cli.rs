@@ -340,6 +340,7 @@ fn a_name_resolving_to_the_metadata_address_is_refused_before_connecting() {
         "",
     );
     let out = Netcheck::new().run_config(&first, "json");
+    eprintln!("DNS1 {}", out.describe());
     out.assert_code(1);
     // The resolver really asked our server, and an allowed answer is followed.
     out.assert_result("fine", "pass", "ok");
@@ -397,6 +398,7 @@ fn redirects_are_followed_only_where_the_policy_allows() {
         "",
     );
     let out = Netcheck::new().run_config(&first, "json");
+    eprintln!("REDIRECT1 {}", out.describe());
     let followed = out.assert_result("followed", "pass", "ok");
     let hops: Vec<i64> = followed["phases"]["http"]
         .as_array()
@@ -719,6 +721,7 @@ fn the_audit_file_records_every_run_without_secrets() {
     let audit_path = netcheck.dir().join("admin/audit.jsonl");
     let text = std::fs::read_to_string(&audit_path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", audit_path.display()));
+    eprintln!("AUDIT {text}");
     for secret in [keys().secret_access_key.as_str(), token, "hunter2-password"] {
         assert!(
             !text.contains(secret),

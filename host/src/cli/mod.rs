@@ -35,7 +35,7 @@ use progress::ProgressBar;
 )]
 pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or a tracing filter). Logs go to stderr.
-    #[arg(long, global = true, env = "NETCHECK_LOG", default_value = "warn")]
+    #[arg(long, global = true, env = "NETCHECK_LOG", default_value = "warn,aws_config=error")]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,

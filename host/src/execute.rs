@@ -201,7 +201,7 @@ impl Engine {
                         }
                     }
                     let clock_offset_seconds =
-                        answer.date.map(|d| clock_offset(SystemTime::now(), d));
+                        answer.date.map(|d| clock_offset(self.signer.now(), d));
                     let response = HttpResponse {
                         status: answer.status,
                         headers: answer.headers,

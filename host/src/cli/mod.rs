@@ -35,7 +35,12 @@ use progress::ProgressBar;
 )]
 pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or a tracing filter). Logs go to stderr.
-    #[arg(long, global = true, env = "NETCHECK_LOG", default_value = "warn,aws_config=error")]
+    #[arg(
+        long,
+        global = true,
+        env = "NETCHECK_LOG",
+        default_value = "warn,aws_config=error"
+    )]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,
@@ -240,7 +245,13 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Table => report::table(
             &report,
             color,
-            console::Term::stdout().size_checked().map(|(_, w)| w),
+            // Piped output (CI logs) wraps at 120 columns.
+            Some(
+                console::Term::stdout()
+                    .size_checked()
+                    .map(|(_, w)| w)
+                    .unwrap_or(120),
+            ),
         ),
         OutputFormat::Json => report::json(&report),
         OutputFormat::Junit => report::junit(&report),

@@ -14,8 +14,8 @@ cargo fmt --all -- --check
 echo "==> cargo clippy (host workspace)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "==> cargo test (plugin helper crate, native)"
-(cd plugins && cargo test --locked -p netcheck-guest)
+echo "==> cargo test (plugin crates, native)"
+(cd plugins && cargo test --locked --workspace)
 
 echo "==> cargo test (host workspace)"
 cargo test --workspace --locked

@@ -584,9 +584,9 @@ fn a_custom_plugin_loads_only_with_its_pinned_digest() {
     std::fs::write(&bad, &tampered).expect("writing tampered.wasm");
     let plugin_line = |path: &Path| format!("plugins = [{}]", toml_str(&path.to_string_lossy()));
 
-    // `plugins list` does not evaluate the policy: it shows the tampered file still
-    // loads as a component, so a refusal below is the digest's doing.
-    let list = plugins_list(&netcheck, &["--plugin", &bad.to_string_lossy()]);
+    // Without the pin the tampered file still loads as a component (the permissive test
+    // policy), so a refusal below is the digest's doing.
+    let list = plugins_list(&Netcheck::new(), &["--plugin", &bad.to_string_lossy()]);
     assert_eq!(listed_sha256(&list, "trap"), bad_sha);
 
     let out = netcheck.run_config(&config(&plugin_line(&good), &checks, ""), "json");
@@ -594,12 +594,18 @@ fn a_custom_plugin_loads_only_with_its_pinned_digest() {
     out.assert_result("tcp", "pass", "ok");
     assert_eq!(listener.connections(), 1);
 
+    // The tampered file is refused by digest before any of its code runs.
     let out = netcheck.run_config(&config(&plugin_line(&bad), &checks, ""), "json");
     assert_refused(&out, 1);
     assert_violation(
         &out,
-        "plugins.allow[0]",
-        &["`trap`", &bad_sha, &sha, &policy.to_string_lossy()],
+        "plugins.allow",
+        &[
+            "tampered.wasm",
+            &bad_sha,
+            "none of its code ran",
+            &policy.to_string_lossy(),
+        ],
     );
 
     // A policy file without a pin: custom plugins are refused (allow_any = false).
@@ -607,7 +613,7 @@ fn a_custom_plugin_loads_only_with_its_pinned_digest() {
     let out = netcheck.run_config(&config(&plugin_line(&good), &checks, ""), "json");
     assert_refused(&out, 1);
     let line = violations(&out)[0];
-    assert!(line.contains("`trap`") && line.contains(&sha), "{line}");
+    assert!(line.contains("good.wasm") && line.contains(&sha), "{line}");
     assert_eq!(listener.connections(), 1, "a refused run connected");
 }
 
@@ -620,7 +626,9 @@ fn a_bundled_plugin_pinned_to_another_digest_refuses_the_run() {
     let (netcheck, _) = with_policy(&format!(
         "[plugins]\nallow = [{{ name = \"kms\", sha256 = \"sha256:{wrong}\" }}]\n"
     ));
-    let kms = listed_sha256(&plugins_list(&netcheck, &[]), "kms");
+    let kms = listed_sha256(&plugins_list(&Netcheck::new(), &[]), "kms");
+    // Under the pinning policy `plugins list` refuses too.
+    assert_eq!(netcheck.run(&["plugins", "list"]).code, Some(2));
     let checks = [check(
         "tcp",
         &format!("tcp://127.0.0.1:{}", listener.port()),

@@ -59,7 +59,8 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         Some(s) => s.clone(),
         None => {
             let loaded = load_config(&args.common, &overrides(&args.common, None))?;
-            let plugins = load_plugins(&loaded.config)?;
+            let policy = super::policy::load(&args.common.policy, Some(&loaded.config))?;
+            let (plugins, _) = load_plugins(&loaded.config, &policy)?;
             plan::claimed_by(&plugins, &target.host)
                 .and_then(|(_, s)| s.signing_name.clone())
                 .ok_or_else(|| {

@@ -19,7 +19,12 @@ pub struct IamPolicyArgs {
 pub async fn iam_policy(args: IamPolicyArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(&args.common, &overrides(&args.common, None))?;
     let cfg = &loaded.config;
-    let plugins = load_plugins(cfg)?;
+    let policy = super::policy::load(&args.common.policy, Some(cfg))?;
+    let (plugins, refused) = load_plugins(cfg, &policy)?;
+    if !refused.is_empty() {
+        super::policy::report_violations(&refused);
+        return Ok(ExitCode::from(2));
+    }
     let sets = plan::selected_sets(cfg, &args.sets)?;
     let region = resolve_region(cfg).await;
     let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;

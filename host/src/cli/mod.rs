@@ -190,20 +190,47 @@ fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loa
     config::load(common.config.as_deref(), &env, overrides).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn load_plugins(cfg: &config::Config) -> anyhow::Result<PluginHost> {
+/// Load the bundled and configured plugins that the policy admits. A plugin the policy
+/// refuses is not loaded — none of its code runs — and comes back as a violation.
+fn load_plugins(
+    cfg: &config::Config,
+    policy: &crate::policy::Policy,
+) -> anyhow::Result<(PluginHost, Vec<crate::policy::Violation>)> {
+    use sha2::Digest;
     let mut host = PluginHost::new(Limits::default(), crate::plugin_host::default_cache_dir())?;
-    host.load_bundled().map_err(|e| anyhow::anyhow!("{e}"))?;
-    for path in &cfg.plugins {
-        host.load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut refused = Vec::new();
+    for (name, bytes) in crate::plugin_host::bundled() {
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        match policy.check_plugin(name, &sha, true) {
+            Ok(()) => host
+                .load_bytes(bytes, crate::plugin_host::PluginSource::Bundled)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            Err(v) => refused.push(v),
+        }
     }
-    Ok(host)
+    for path in &cfg.plugins {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("plugin {}: cannot read it: {e}", path.display()))?;
+        let sha = hex::encode(sha2::Sha256::digest(&bytes));
+        if let Err(v) = policy.admit_plugin_file(&path.display().to_string(), &sha) {
+            refused.push(v);
+            continue;
+        }
+        host.load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(meta) = host.plugins().iter().find(|p| p.sha256 == sha)
+            && let Err(v) = policy.check_plugin(&meta.name, &sha, false)
+        {
+            refused.push(v);
+        }
+    }
+    Ok((host, refused))
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(&args.common, &overrides(&args.common, Some(&args)))?;
     let cfg = &loaded.config;
     let policy = policy::load(&args.common.policy, Some(cfg))?;
-    let mut plugins = load_plugins(cfg)?;
+    let (mut plugins, refused_plugins) = load_plugins(cfg, &policy)?;
     policy::apply_limits(&policy, &mut plugins);
     let plugins = Arc::new(plugins);
     let sets = plan::selected_sets(cfg, &args.sets)?;
@@ -213,7 +240,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         "local" => Box::new(netcheck_runner_local::LocalRunner),
         other => anyhow::bail!("unknown runner `{other}` (available: local)"),
     };
-    let violations = policy::evaluate(&policy, &plan, &plugins, runner.name());
+    let mut violations = refused_plugins;
+    violations.extend(policy::evaluate(&policy, &plan, &plugins, runner.name()));
     if !violations.is_empty() {
         policy::report_violations(&violations);
         policy::audit(&policy, &plan, &plugins, runner.name(), &violations, None)?;
@@ -290,7 +318,16 @@ pub fn exit_code(results: &[CheckResult], strict: bool) -> ExitCode {
 
 fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(&args, &overrides(&args, None))?;
-    let host = load_plugins(&loaded.config)?;
+    let policy = policy::load(&args.policy, Some(&loaded.config))?;
+    let (host, refused) = load_plugins(&loaded.config, &policy)?;
+    if !refused.is_empty() {
+        policy::report_violations(&refused);
+    }
+    let code = if refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    };
     if loaded.config.output == OutputFormat::Json {
         let list: Vec<serde_json::Value> = host
             .plugins()
@@ -306,7 +343,7 @@ fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code);
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::NOTHING);
@@ -322,5 +359,5 @@ fn plugins_list(args: CommonArgs) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!("{table}");
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }

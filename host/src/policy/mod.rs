@@ -123,6 +123,12 @@ impl Policy {
         self.plugins.check(name, sha256, bundled)
     }
 
+    /// May the plugin file `file` (with this sha256) be loaded at all? Asked before any
+    /// of its code runs; [`Policy::check_plugin`] follows once its name is known.
+    pub fn admit_plugin_file(&self, file: &str, sha256: &str) -> Result<(), Violation> {
+        self.plugins.admit_file(file, sha256)
+    }
+
     /// The CPU deadline and memory cap for plugin `name`: the policy's override for it,
     /// else `defaults` (netcheck's own limits); never above the policy's ceilings.
     pub fn plugin_limits(&self, name: &str, defaults: (Duration, usize)) -> (Duration, usize) {

@@ -122,6 +122,25 @@ impl PluginRules {
         ))
     }
 
+    /// May a plugin *file* with this digest be loaded at all? Decided before any of its
+    /// code runs (its name is only known once loaded): it must be pinned by digest, or
+    /// the policy must allow any plugin. [`PluginRules::check`] follows once it is loaded.
+    pub(crate) fn admit_file(&self, file: &str, sha256: &str) -> Result<(), Violation> {
+        let actual = sha256.trim().to_ascii_lowercase();
+        if self.allow_any || self.pins.iter().any(|p| p.sha256 == actual) {
+            return Ok(());
+        }
+        Err(Violation::new(
+            "plugins.allow",
+            file,
+            format!(
+                "this plugin file's sha256 {actual} is not pinned in plugins.allow, so it was not                  loaded (none of its code ran). To allow this exact build add {{ name = \"NAME\", \
+                 sha256 = \"{actual}\" }} to plugins.allow"
+            ),
+            &self.source,
+        ))
+    }
+
     /// The CPU deadline and memory cap for `name`: the policy's override for it, else
     /// `defaults`; either way no more than the ceilings.
     pub(crate) fn limits(&self, name: &str, defaults: (Duration, usize)) -> (Duration, usize) {

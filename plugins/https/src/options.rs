@@ -47,6 +47,8 @@ impl Options {
                         options.headers.push(parse_header(name.trim(), val.trim())?);
                     }
                 }
+                // Read by the host (it follows redirects and checks each hop against the policy).
+                "follow-redirects" => {}
                 _ => match key.split_once('.') {
                     Some((prefix, name)) if prefix.eq_ignore_ascii_case("header") => {
                         options.headers.push(parse_header(name, value.trim())?);

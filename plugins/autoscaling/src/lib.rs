@@ -2,53 +2,28 @@
 //! with `DescribeAutoScalingGroups` (query protocol, API version 2011-01-01,
 //! `MaxRecords=1`).
 
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target, request};
 
 const ACTION: &str = "autoscaling:DescribeAutoScalingGroups";
 
 struct Autoscaling;
 
-impl Checker for Autoscaling {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "autoscaling".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon EC2 Auto Scaling: signed DescribeAutoScalingGroups (MaxRecords 1)"
-                .into(),
-            services: vec![services::aws_service(
-                "autoscaling",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Autoscaling {
+    const NAME: &'static str = "autoscaling";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon EC2 Auto Scaling: signed DescribeAutoScalingGroups (MaxRecords 1)";
+    const SERVICE: &'static str = "autoscaling";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeAutoScalingGroups";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_query(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query(
             "DescribeAutoScalingGroups",
             "2011-01-01",
             &[("MaxRecords", "1")],
-        );
-        Ok(vec![Probe::aws(
-            "DescribeAutoScalingGroups",
-            call,
-            "autoscaling",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -60,7 +35,11 @@ mod tests {
     //! Scaling's answers in the query-protocol XML shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups/></DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>"#;
     const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: autoscaling:DescribeAutoScalingGroups because no identity-based policy allows the autoscaling:DescribeAutoScalingGroups action</Message></Error><RequestId>2</RequestId></ErrorResponse>"#;
@@ -68,53 +47,23 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>4</RequestId></ErrorResponse>"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://autoscaling.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "autoscaling.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("autoscaling".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("autoscaling", "autoscaling.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Autoscaling::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Autoscaling::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Autoscaling>(
+            &target(Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml")], body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_describe_auto_scaling_groups_with_one_record() {
-        let probes = Autoscaling::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Autoscaling>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("autoscaling", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             req.body,
             b"Action=DescribeAutoScalingGroups&Version=2011-01-01&MaxRecords=1"

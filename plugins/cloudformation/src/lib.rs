@@ -11,59 +11,45 @@
 //! do not implement it.
 
 use netcheck_guest::{
-    Checker, EndpointKind, HttpResponse, Observation, PluginInfo, Probe, ProbeContext, Target,
-    Verdict, aws_error, judge_aws, request, services,
+    EndpointKind, HttpRequest, HttpResponse, Observation, Probe, ProbeContext, SignedCall, Target,
+    Verdict, aws_error, judge_aws, request,
 };
 
 const ACTION: &str = "cloudformation:DescribeStacks";
 
 struct CloudFormation;
 
-impl Checker for CloudFormation {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "cloudformation".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS CloudFormation: signed DescribeStacks (option `stack` narrows it \
-                          to one stack)"
-                .into(),
-            services: vec![services::aws_service(
-                "cloudformation",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for CloudFormation {
+    const NAME: &'static str = "cloudformation";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "AWS CloudFormation: signed DescribeStacks (option `stack` narrows it to one stack)";
+    const SERVICE: &'static str = "cloudformation";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeStacks";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = match stack(&target)? {
+    fn request(target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(match stack(target)? {
             Some(stack) => {
                 request::aws_query("DescribeStacks", "2010-05-15", &[("StackName", stack)])
             }
             None => request::aws_query("DescribeStacks", "2010-05-15", &[]),
-        };
-        Ok(vec![Probe::aws(
-            "DescribeStacks",
-            call,
-            "cloudformation",
-            region,
-            ACTION,
-        )])
+        })
     }
 
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
+    fn verdict(
+        target: &Target,
+        probe: &Probe,
+        observation: &Observation,
+        context: &ProbeContext,
     ) -> Verdict {
         if let Some(response) = observation.http()
-            && let Some(verdict) = missing_stack(&target, response)
+            && let Some(verdict) = missing_stack(target, response)
         {
             return verdict;
         }
-        judge_aws(&target, &probe, &observation, &context)
+        judge_aws(target, probe, observation, context)
     }
 }
 
@@ -118,7 +104,9 @@ mod tests {
     //! CloudFormation's answers in the query-protocol XML shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{ProbeKind, Signing, Status};
+    use netcheck_guest::testing::expect_verdict as expect;
+    use netcheck_guest::testing::{aws_target, judge_first, response, signed, with_options};
+    use netcheck_guest::{Checker, ProbeKind, Signing, Status};
 
     const OK: &str = r#"<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks/></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>"#;
     const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: cloudformation:DescribeStacks because no identity-based policy allows the cloudformation:DescribeStacks action</Message></Error><RequestId>2</RequestId></ErrorResponse>"#;
@@ -128,20 +116,14 @@ mod tests {
     const OTHER_VALIDATION: &str = r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error detected</Message></Error><RequestId>6</RequestId></ErrorResponse>"#;
 
     fn target(options: &[(&str, &str)], region: Option<&str>) -> Target {
-        Target {
-            url: "https://cloudformation.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "cloudformation.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("cloudformation".into()),
-            region: region.map(String::from),
-            options: options
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        with_options(
+            aws_target(
+                "cloudformation",
+                "cloudformation.eu-west-1.amazonaws.com",
+                region,
+            ),
+            options,
+        )
     }
 
     fn body_of(t: Target) -> String {
@@ -155,27 +137,11 @@ mod tests {
     }
 
     fn judge(options: &[(&str, &str)], status: u16, body: &str) -> Verdict {
-        let t = target(options, Some("eu-west-1"));
-        let probe = CloudFormation::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        CloudFormation::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<CloudFormation>(
+            &target(options, Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml")], body),
+            signed(),
+        )
     }
 
     #[test]

@@ -6,52 +6,28 @@
 //! id, so the signed call is what proves the credentials and IAM.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "cognito-idp:ListUserPools";
 
 struct CognitoIdp;
 
-impl Checker for CognitoIdp {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "cognito-idp".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon Cognito user pools: signed ListUserPools (MaxResults 1)".into(),
-            services: vec![services::aws_service(
-                "cognito-idp",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for CognitoIdp {
+    const NAME: &'static str = "cognito-idp";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon Cognito user pools: signed ListUserPools (MaxResults 1)";
+    const SERVICE: &'static str = "cognito-idp";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListUserPools";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "AWSCognitoIdentityProviderService.ListUserPools",
             r#"{"MaxResults":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "ListUserPools",
-            call,
-            "cognito-idp",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -63,7 +39,11 @@ mod tests {
     //! JSON 1.1 shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"NextToken":"x","UserPools":[{"Id":"eu-west-1_AbC123","Name":"users"}]}"#;
     const ACCESS_DENIED: &str = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: cognito-idp:ListUserPools on resource: arn:aws:cognito-idp:eu-west-1:123456789012:userpool/* because no identity-based policy allows the cognito-idp:ListUserPools action"}"#;
@@ -71,53 +51,27 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://cognito-idp.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "cognito-idp.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("cognito-idp".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("cognito-idp", "cognito-idp.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = CognitoIdp::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        CognitoIdp::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<CognitoIdp>(
+            &target(Some("eu-west-1")),
+            response(
+                status,
+                &[("content-type", "application/x-amz-json-1.1")],
+                body,
+            ),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_one_signed_list_user_pools() {
-        let probes = CognitoIdp::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<CognitoIdp>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("cognito-idp", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert!(req.headers.contains(&(
             "x-amz-target".into(),
             "AWSCognitoIdentityProviderService.ListUserPools".into()

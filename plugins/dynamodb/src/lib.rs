@@ -7,53 +7,34 @@
 //! Account-based endpoints (`<account>.ddb.<region>.amazonaws.com`) are claimed too.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, ServiceInfo, SignedCall, Target, services};
 
 const ACTION: &str = "dynamodb:ListTables";
 
 struct Dynamodb;
 
-impl Checker for Dynamodb {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("dynamodb", EndpointKind::Gateway, &[ACTION]);
+impl SignedCall for Dynamodb {
+    const NAME: &'static str = "dynamodb";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Amazon DynamoDB: signed ListTables (Limit 1). In a VPC: a gateway endpoint \
+                          (route table), or an interface endpoint of the same service name";
+    const SERVICE: &'static str = "dynamodb";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Gateway;
+    const LABEL: &'static str = "ListTables";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         service.host_patterns.push("*.ddb.*.amazonaws.com".into());
-        PluginInfo {
-            name: "dynamodb".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description:
-                "Amazon DynamoDB: signed ListTables (Limit 1). In a VPC: a gateway endpoint \
-                          (route table), or an interface endpoint of the same service name"
-                    .into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_0,
             "DynamoDB_20120810.ListTables",
             r#"{"Limit":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "ListTables",
-            call,
-            "dynamodb",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 

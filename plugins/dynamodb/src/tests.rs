@@ -2,7 +2,10 @@
 //! JSON 1.0 shapes AWS sends (status, headers, body).
 
 use super::*;
-use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+use netcheck_guest::testing::{
+    aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response, signed,
+};
+use netcheck_guest::{Checker, Signing, Status, Verdict};
 
 const OK: &str = r#"{"LastEvaluatedTableName":"orders","TableNames":["orders"]}"#;
 const ACCESS_DENIED: &str = r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: dynamodb:ListTables on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/* because no identity-based policy allows the dynamodb:ListTables action"}"#;
@@ -11,56 +14,23 @@ const UNKNOWN_KEY: &str = r#"{"__type":"com.amazon.coral.service#UnrecognizedCli
 const JSON_1_0: (&str, &str) = ("content-type", "application/x-amz-json-1.0");
 
 fn target(region: Option<&str>) -> Target {
-    Target {
-        url: "https://dynamodb.eu-west-1.amazonaws.com/".into(),
-        scheme: "https".into(),
-        host: "dynamodb.eu-west-1.amazonaws.com".into(),
-        port: 443,
-        path_and_query: "/".into(),
-        aws: None,
-        service: Some("dynamodb".into()),
-        region: region.map(String::from),
-        options: Vec::new(),
-    }
+    aws_target("dynamodb", "dynamodb.eu-west-1.amazonaws.com", region)
 }
 
 fn judge(status: u16, headers: &[(&str, &str)], body: &str) -> Verdict {
-    let t = target(Some("eu-west-1"));
-    let probe = Dynamodb::plan(t.clone()).unwrap().remove(0);
-    let response = HttpResponse {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    };
-    let context = ProbeContext {
-        signed: true,
-        clock_offset_seconds: None,
-    };
-    Dynamodb::judge(t, probe, Observation::Http(response), context)
-}
-
-fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-    assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-    assert!(
-        v.message.contains(needle),
-        "{needle:?} not in {}",
-        v.message
-    );
+    judge_first::<Dynamodb>(
+        &target(Some("eu-west-1")),
+        response(status, headers, body),
+        signed(),
+    )
 }
 
 #[test]
 fn plans_one_signed_json_1_0_list_tables() {
-    let probes = Dynamodb::plan(target(Some("eu-west-1"))).unwrap();
-    assert_eq!(probes.len(), 1);
-    let probe = &probes[0];
+    let probe = only_probe::<Dynamodb>(target(Some("eu-west-1")));
     assert_eq!(probe.signing, Signing::sigv4("dynamodb", "eu-west-1"));
     assert_eq!(probe.action.as_deref(), Some(ACTION));
-    let ProbeKind::Http(req) = &probe.kind else {
-        panic!("expected an HTTP probe");
-    };
+    let req = http_request(&probe);
     assert_eq!(
         (req.method.as_str(), req.path_and_query.as_str()),
         ("POST", "/")

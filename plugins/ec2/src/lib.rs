@@ -7,9 +7,10 @@
 //! a skewed clock. This plugin tells those apart as far as the answer allows: a known clock
 //! offset over 5 minutes makes it `clock-skew`, otherwise the hint lists every cause.
 
+use netcheck_guest::signed_call::region_unless_global;
 use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    aws_error, judge_aws, request, services,
+    EndpointKind, HttpRequest, Observation, Probe, ProbeContext, ServiceInfo, SignedCall, Target,
+    Verdict, aws_error, judge_aws, request, services,
 };
 
 const ACTION: &str = "ec2:DescribeRegions";
@@ -20,56 +21,55 @@ const MAX_SKEW_SECONDS: u64 = 300;
 
 struct Ec2;
 
-impl Checker for Ec2 {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("ec2", EndpointKind::Interface, &[ACTION]);
+impl SignedCall for Ec2 {
+    const NAME: &'static str = "ec2";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon EC2 API: signed DescribeRegions for the check's region";
+    const SERVICE: &'static str = "ec2";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeRegions";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         service.host_patterns.push(LEGACY_GLOBAL_HOST.into());
-        PluginInfo {
-            name: "ec2".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon EC2 API: signed DescribeRegions for the check's region".into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let host = target.host.trim_end_matches('.');
-        let region = if host.eq_ignore_ascii_case(LEGACY_GLOBAL_HOST) {
-            "us-east-1"
-        } else {
-            target.require_region()?
-        };
-        let call = request::aws_query("DescribeRegions", "2016-11-15", &[("RegionName.1", region)]);
-        Ok(vec![Probe::aws(
+    fn signing_region(target: &Target) -> Result<&str, String> {
+        region_unless_global(target, LEGACY_GLOBAL_HOST, "us-east-1")
+    }
+
+    fn request(_target: &Target, region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query(
             "DescribeRegions",
-            call,
-            "ec2",
-            region,
-            ACTION,
-        )])
+            "2016-11-15",
+            &[("RegionName.1", region)],
+        ))
     }
 
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
+    fn verdict(
+        target: &Target,
+        probe: &Probe,
+        observation: &Observation,
+        context: &ProbeContext,
     ) -> Verdict {
-        let verdict = judge_aws(&target, &probe, &observation, &context);
+        let verdict = judge_aws(target, probe, observation, context);
         let code = observation
             .http()
             .and_then(aws_error)
             .map(|e| e.code)
             .unwrap_or_default();
         match code.as_str() {
-            "AuthFailure" if context.signed => auth_failure(verdict, &context),
+            "AuthFailure" if context.signed => auth_failure(verdict, context),
             // EC2's answer to a request without any signature.
             "MissingParameter" | "AuthFailure" if !context.signed => Verdict::warn(
                 "no-credentials",
                 format!(
                     "EC2 is reachable ({}) but no AWS credentials were found, so authentication \
                      was not tested",
-                    answer(&observation, &code)
+                    answer(observation, &code)
                 ),
             )
             .with_hint(
@@ -131,7 +131,10 @@ mod tests {
     //! own XML error shape.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, context, expect_verdict as expect, http_request, judge_first, response,
+    };
+    use netcheck_guest::{Checker, Signing, Status};
 
     const OK: &str = r#"<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>1</requestId><regionInfo><item><regionName>eu-west-1</regionName><regionEndpoint>ec2.eu-west-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item></regionInfo></DescribeRegionsResponse>"#;
     const UNAUTHORIZED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -146,41 +149,15 @@ mod tests {
 <Response><Errors><Error><Code>MissingParameter</Code><Message>The request must contain the parameter AWSAccessKeyId</Message></Error></Errors><RequestID>6</RequestID></Response>"#;
 
     fn target(host: &str, region: Option<&str>) -> Target {
-        Target {
-            url: format!("https://{host}/"),
-            scheme: "https".into(),
-            host: host.into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("ec2".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("ec2", host, region)
     }
 
     fn judge(status: u16, body: &str, signed: bool, clock_offset_seconds: Option<i64>) -> Verdict {
-        let t = target("ec2.eu-west-1.amazonaws.com", Some("eu-west-1"));
-        let probe = Ec2::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml;charset=UTF-8".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed,
-            clock_offset_seconds,
-        };
-        Ec2::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Ec2>(
+            &target("ec2.eu-west-1.amazonaws.com", Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml;charset=UTF-8")], body),
+            context(signed, clock_offset_seconds),
+        )
     }
 
     #[test]
@@ -190,9 +167,7 @@ mod tests {
             .remove(0);
         assert_eq!(probe.signing, Signing::sigv4("ec2", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             req.body,
             b"Action=DescribeRegions&Version=2016-11-15&RegionName.1=eu-west-1"

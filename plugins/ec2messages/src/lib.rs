@@ -145,7 +145,10 @@ mod tests {
     //! service answers in.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, context, expect_verdict as expect, judge_first, response, with_options,
+    };
+    use netcheck_guest::{Checker, ProbeKind, Signing, Status};
 
     const OK: &str = r#"{"Endpoint":"ec2messages.eu-west-1.amazonaws.com"}"#;
     const AUTHORIZATION_FAILURE: &str = r#"{"__type":"AuthorizationFailureException","message":"Not authorized to access destination i-00000000000000000"}"#;
@@ -154,20 +157,10 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
 
     fn target(options: &[(&str, &str)], region: Option<&str>) -> Target {
-        Target {
-            url: "https://ec2messages.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "ec2messages.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("ec2messages".into()),
-            region: region.map(String::from),
-            options: options
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        with_options(
+            aws_target("ec2messages", "ec2messages.eu-west-1.amazonaws.com", region),
+            options,
+        )
     }
 
     fn body_of(t: Target) -> String {
@@ -185,27 +178,15 @@ mod tests {
     }
 
     fn judge(options: &[(&str, &str)], status: u16, body: &str, signed: bool) -> Verdict {
-        let t = target(options, Some("eu-west-1"));
-        let probe = Ec2Messages::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed,
-            clock_offset_seconds: None,
-        };
-        Ec2Messages::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Ec2Messages>(
+            &target(options, Some("eu-west-1")),
+            response(
+                status,
+                &[("content-type", "application/x-amz-json-1.1")],
+                body,
+            ),
+            context(signed, None),
+        )
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! answers: the API's JSON 1.1 errors and the registry's Docker-API answers.
 
 use super::*;
-use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+use netcheck_guest::Checker;
+use netcheck_guest::testing::{expect_verdict as expect, http_request};
+use netcheck_guest::{HttpResponse, Signing, Status};
 
 const TOKEN_OK: &str = r#"{"authorizationData":[{"authorizationToken":"QVdTOm5vdC1hLXJlYWwtdG9rZW4=","expiresAt":1.7e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}"#;
 const ACCESS_DENIED: &str = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/node/i-0abc is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action"}"#;
@@ -57,23 +59,12 @@ fn judge(t: &Target, response: HttpResponse, signed: bool) -> Verdict {
     verdict
 }
 
-fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-    assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-    assert!(
-        v.message.contains(needle),
-        "{needle:?} not in {}",
-        v.message
-    );
-}
-
 #[test]
 fn api_endpoint_gets_a_signed_get_authorization_token() {
     let probe = only_probe(target(API_HOST, Some("ecr"), Some("eu-west-1")));
     assert_eq!(probe.signing, Signing::sigv4("ecr", "eu-west-1"));
     assert_eq!(probe.action.as_deref(), Some(ACTION));
-    let ProbeKind::Http(req) = &probe.kind else {
-        panic!("expected an HTTP probe");
-    };
+    let req = http_request(&probe);
     assert_eq!(
         (req.method.as_str(), req.path_and_query.as_str()),
         ("POST", "/")
@@ -104,9 +95,7 @@ fn registry_endpoints_get_an_unsigned_v2_get_without_needing_a_region() {
         let probe = only_probe(target(host, service, None));
         assert_eq!(probe.signing, Signing::None, "{host}");
         assert_eq!(probe.action, None);
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("GET", "/v2/"),

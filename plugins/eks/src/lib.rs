@@ -6,51 +6,36 @@
 //! endpoint with Kubernetes authentication; this plugin does not claim it.
 
 use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
+    EndpointKind, HttpRequest, ServiceInfo, SignedCall, Target, request, services,
 };
 
 const ACTION: &str = "eks:ListClusters";
 
 struct Eks;
 
-impl Checker for Eks {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("eks", EndpointKind::Interface, &[ACTION]);
+impl SignedCall for Eks {
+    const NAME: &'static str = "eks";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon EKS control-plane API: signed ListClusters (maxResults 1)";
+    const SERVICE: &'static str = "eks";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListClusters";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         // EKS's FIPS endpoints put `fips` in front: fips.eks.us-east-1.amazonaws.com.
         service
             .host_patterns
             .push("fips.eks.*.amazonaws.com".into());
-        PluginInfo {
-            name: "eks".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon EKS control-plane API: signed ListClusters (maxResults 1)".into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
         // The empty x-amz-content-sha256 is filled in and signed by the host: harmless for
         // AWS, and required by emulators that check body hashes on body-less GETs.
-        let call =
-            request::rest_get("/clusters?maxResults=1").with_header("x-amz-content-sha256", "");
-        Ok(vec![Probe::aws(
-            "ListClusters",
-            call,
-            "eks",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        Ok(request::rest_get("/clusters?maxResults=1").with_header("x-amz-content-sha256", ""))
     }
 }
 
@@ -62,7 +47,11 @@ mod tests {
     //! (code in `x-amzn-errortype`, message in the body).
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"clusters":["prod"],"nextToken":"x"}"#;
     const ACCESS_DENIED: &str = r#"{"message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: eks:ListClusters on resource: arn:aws:eks:eu-west-1:123456789012:cluster/*"}"#;
@@ -71,57 +60,27 @@ mod tests {
         r#"{"message":"The security token included in the request is invalid."}"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://eks.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "eks.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("eks".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("eks", "eks.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, error_type: Option<&str>, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Eks::plan(t.clone()).unwrap().remove(0);
-        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        let mut headers = vec![("content-type", "application/json")];
         if let Some(code) = error_type {
-            headers.push(("x-amzn-errortype".into(), code.into()));
+            headers.push(("x-amzn-errortype", code));
         }
-        let response = HttpResponse {
-            status,
-            headers,
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Eks::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Eks>(
+            &target(Some("eu-west-1")),
+            response(status, &headers, body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_signed_rest_get() {
-        let probes = Eks::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Eks>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("eks", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("GET", "/clusters?maxResults=1")

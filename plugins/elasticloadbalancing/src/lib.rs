@@ -5,50 +5,28 @@
 //! Classic Load Balancers use API version 2012-06-01 on the same endpoint and need the
 //! same IAM action, so this one call covers both.
 
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target, request};
 
 const ACTION: &str = "elasticloadbalancing:DescribeLoadBalancers";
 
 struct ElasticLoadBalancing;
 
-impl Checker for ElasticLoadBalancing {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "elasticloadbalancing".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Elastic Load Balancing: signed DescribeLoadBalancers (2015-12-01, \
-                          PageSize 1)"
-                .into(),
-            services: vec![services::aws_service(
-                "elasticloadbalancing",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for ElasticLoadBalancing {
+    const NAME: &'static str = "elasticloadbalancing";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Elastic Load Balancing: signed DescribeLoadBalancers (2015-12-01, \
+                          PageSize 1)";
+    const SERVICE: &'static str = "elasticloadbalancing";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeLoadBalancers";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_query("DescribeLoadBalancers", "2015-12-01", &[("PageSize", "1")]);
-        Ok(vec![Probe::aws(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query(
             "DescribeLoadBalancers",
-            call,
-            "elasticloadbalancing",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+            "2015-12-01",
+            &[("PageSize", "1")],
+        ))
     }
 }
 
@@ -60,7 +38,11 @@ mod tests {
     //! in the query-protocol XML shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"<DescribeLoadBalancersResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeLoadBalancersResult><LoadBalancers/></DescribeLoadBalancersResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeLoadBalancersResponse>"#;
     const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: elasticloadbalancing:DescribeLoadBalancers because no identity-based policy allows the elasticloadbalancing:DescribeLoadBalancers action</Message></Error><RequestId>2</RequestId></ErrorResponse>"#;
@@ -68,56 +50,30 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>4</RequestId></ErrorResponse>"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://elasticloadbalancing.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "elasticloadbalancing.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("elasticloadbalancing".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target(
+            "elasticloadbalancing",
+            "elasticloadbalancing.eu-west-1.amazonaws.com",
+            region,
+        )
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = ElasticLoadBalancing::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        ElasticLoadBalancing::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<ElasticLoadBalancing>(
+            &target(Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml")], body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_v2_describe_load_balancers_with_one_result() {
-        let probes = ElasticLoadBalancing::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<ElasticLoadBalancing>(target(Some("eu-west-1")));
         assert_eq!(
             probe.signing,
             Signing::sigv4("elasticloadbalancing", "eu-west-1")
         );
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             req.body,
             b"Action=DescribeLoadBalancers&Version=2015-12-01&PageSize=1"

@@ -2,6 +2,8 @@
 //! REST and HTTP APIs send them (status, `x-amzn-*` headers, JSON `message` body).
 
 use super::*;
+use netcheck_guest::Checker;
+use netcheck_guest::testing::expect_verdict as expect;
 use netcheck_guest::{HttpRequest, HttpResponse, ProbeKind, Signing, Status};
 
 const HOST: &str = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
@@ -61,15 +63,6 @@ fn judge(t: &Target, status: u16, headers: &[(&str, &str)], body: &str, signed: 
     let verdict = ExecuteApi::judge(t.clone(), probe, Observation::Http(response), context);
     assert!(!verdict.message.contains('\n'), "{}", verdict.message);
     verdict
-}
-
-fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-    assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-    assert!(
-        v.message.contains(needle),
-        "{needle:?} not in {}",
-        v.message
-    );
 }
 
 fn unsigned_root() -> Target {

@@ -5,53 +5,36 @@
 //! `com.amazonaws.{region}.kinesis-firehose`.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, ServiceInfo, SignedCall, Target, services};
 
 const ACTION: &str = "firehose:ListDeliveryStreams";
 
 struct Firehose;
 
-impl Checker for Firehose {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("firehose", EndpointKind::Interface, &[ACTION]);
+impl SignedCall for Firehose {
+    const NAME: &'static str = "firehose";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Amazon Data Firehose: signed ListDeliveryStreams (Limit 1)";
+    const SERVICE: &'static str = "firehose";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListDeliveryStreams";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         service.vpc_endpoint = Some("com.amazonaws.{region}.kinesis-firehose".into());
         service
             .host_patterns
             .push("*.kinesis-firehose.*.vpce.amazonaws.com".into());
-        PluginInfo {
-            name: "firehose".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon Data Firehose: signed ListDeliveryStreams (Limit 1)".into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "Firehose_20150804.ListDeliveryStreams",
             r#"{"Limit":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "ListDeliveryStreams",
-            call,
-            "firehose",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -63,7 +46,11 @@ mod tests {
     //! in the JSON 1.1 shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"DeliveryStreamNames":["clicks"],"HasMoreDeliveryStreams":true}"#;
     const ACCESS_DENIED: &str = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: firehose:ListDeliveryStreams on resource: arn:aws:firehose:eu-west-1:123456789012:deliverystream/* because no identity-based policy allows the firehose:ListDeliveryStreams action"}"#;
@@ -71,53 +58,27 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://firehose.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "firehose.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("firehose".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("firehose", "firehose.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Firehose::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Firehose::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Firehose>(
+            &target(Some("eu-west-1")),
+            response(
+                status,
+                &[("content-type", "application/x-amz-json-1.1")],
+                body,
+            ),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_one_signed_list_delivery_streams() {
-        let probes = Firehose::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Firehose>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("firehose", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert!(req.headers.contains(&(
             "x-amz-target".into(),
             "Firehose_20150804.ListDeliveryStreams".into()

@@ -13,9 +13,13 @@
 //! - [`request`]: builders for AWS query, JSON 1.0/1.1 and REST requests, and probes;
 //! - [`aws_error()`]: the error code and message from any AWS error answer;
 //! - [`judge_aws()`]: the shared verdict logic for signed AWS calls;
+//! - [`signed_call`]: [`SignedCall`], a whole plugin for a service proven by one signed,
+//!   read-only call, from its description and request alone;
 //! - [`services`]: the usual host patterns of an AWS service;
 //! - [`xml`]: a small reader for fields of AWS XML answers;
-//! - [`log`]: `info!`-style macros that write through the host.
+//! - [`log`]: `info!`-style macros that write through the host;
+//! - [`testing`]: builders and checks for plugins' unit tests (targets, answers, "plan,
+//!   then judge this answer").
 //!
 //! A plugin is a `cdylib` crate; `cargo build --release --target wasm32-wasip2` turns it
 //! into a component directly (`target/wasm32-wasip2/release/<crate>.wasm`), no adapter
@@ -71,6 +75,11 @@
 //! netcheck_guest::export_plugin!(Kms);
 //! ```
 //!
+//! A plugin like this one, which sends one signed call and judges it with [`judge_aws()`],
+//! need not write `describe`, `plan` and `judge` at all: implement
+//! [`SignedCall`] with the service's description and request, and export it the same
+//! way (see [`signed_call`] for the same KMS plugin written that way).
+//!
 //! `plan` returns probes in preference order; a verdict with `try_next` set
 //! ([`Verdict::and_try_next`]) makes the host send the next one. An `Err` from `plan` is
 //! shown to the user, so say what is wrong and how to fix it. Options from the check's
@@ -86,6 +95,8 @@ pub mod judge;
 pub mod log;
 pub mod request;
 pub mod services;
+pub mod signed_call;
+pub mod testing;
 mod text;
 mod types_ext;
 pub mod xml;
@@ -113,6 +124,7 @@ pub use bindings::netcheck::plugin::types::{
     Verdict,
 };
 pub use judge::judge_aws;
+pub use signed_call::SignedCall;
 
 /// Exports a type implementing [`Checker`] as the plugin's `checker` interface.
 ///

@@ -2,48 +2,27 @@
 //! (JSON 1.1, `{"Limit":1}`), the cheapest read-only call KMS has.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "kms:ListKeys";
 
 struct Kms;
 
-impl Checker for Kms {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "kms".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS KMS: signed ListKeys (Limit 1)".into(),
-            services: vec![services::aws_service(
-                "kms",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Kms {
+    const NAME: &'static str = "kms";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "AWS KMS: signed ListKeys (Limit 1)";
+    const SERVICE: &'static str = "kms";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListKeys";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let list_keys = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "TrentService.ListKeys",
             r#"{"Limit":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "ListKeys", list_keys, "kms", region, ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -52,32 +31,19 @@ netcheck_guest::export_plugin!(Kms);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netcheck_guest::{ProbeKind, Signing};
+    use netcheck_guest::testing::{aws_target, http_request, only_probe};
+    use netcheck_guest::{Checker, Signing};
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://kms.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "kms.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("kms".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("kms", "kms.eu-west-1.amazonaws.com", region)
     }
 
     #[test]
     fn plans_one_signed_list_keys() {
-        let probes = Kms::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Kms>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("kms", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(req.method, "POST");
         assert!(
             req.headers

@@ -2,6 +2,8 @@
 //! verdicts on Lambda's REST-JSON answers (code in `x-amzn-errortype`, message in the body).
 
 use super::*;
+use netcheck_guest::Checker;
+use netcheck_guest::testing::expect_verdict as expect;
 use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
 
 const LIST_OK: &str =
@@ -72,15 +74,6 @@ fn judge(t: &Target, status: u16, headers: &[(&str, &str)], body: &str) -> Verdi
     let verdict = Lambda::judge(t.clone(), probe, Observation::Http(response), context);
     assert!(!verdict.message.contains('\n'), "{}", verdict.message);
     verdict
-}
-
-fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-    assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-    assert!(
-        v.message.contains(needle),
-        "{needle:?} not in {}",
-        v.message
-    );
 }
 
 fn invoke_target(extra: &[(&str, &str)]) -> Target {

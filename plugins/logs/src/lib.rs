@@ -7,52 +7,27 @@
 //! read instead.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "logs:DescribeLogGroups";
 
 struct Logs;
 
-impl Checker for Logs {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "logs".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon CloudWatch Logs: signed DescribeLogGroups (limit 1)".into(),
-            services: vec![services::aws_service(
-                "logs",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Logs {
+    const NAME: &'static str = "logs";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Amazon CloudWatch Logs: signed DescribeLogGroups (limit 1)";
+    const SERVICE: &'static str = "logs";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeLogGroups";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "Logs_20140328.DescribeLogGroups",
             r#"{"limit":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "DescribeLogGroups",
-            call,
-            "logs",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 

@@ -2,7 +2,10 @@
 //! answers in the JSON 1.1 shapes AWS sends.
 
 use super::*;
-use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+use netcheck_guest::testing::{
+    aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response, signed,
+};
+use netcheck_guest::{Checker, Signing, Status, Verdict};
 
 const OK: &str = r#"{"logGroups":[{"arn":"arn:aws:logs:eu-west-1:123456789012:log-group:/app:*","logGroupName":"/app","storedBytes":0}],"nextToken":"x"}"#;
 // CloudWatch Logs answers an IAM denial with 400 and no x-amzn-errortype header.
@@ -13,56 +16,23 @@ const UNKNOWN_KEY: &str = r#"{"__type":"UnrecognizedClientException","message":"
 const JSON_1_1: (&str, &str) = ("content-type", "application/x-amz-json-1.1");
 
 fn target(region: Option<&str>) -> Target {
-    Target {
-        url: "https://logs.eu-west-1.amazonaws.com/".into(),
-        scheme: "https".into(),
-        host: "logs.eu-west-1.amazonaws.com".into(),
-        port: 443,
-        path_and_query: "/".into(),
-        aws: None,
-        service: Some("logs".into()),
-        region: region.map(String::from),
-        options: Vec::new(),
-    }
+    aws_target("logs", "logs.eu-west-1.amazonaws.com", region)
 }
 
 fn judge(status: u16, headers: &[(&str, &str)], body: &str) -> Verdict {
-    let t = target(Some("eu-west-1"));
-    let probe = Logs::plan(t.clone()).unwrap().remove(0);
-    let response = HttpResponse {
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    };
-    let context = ProbeContext {
-        signed: true,
-        clock_offset_seconds: None,
-    };
-    Logs::judge(t, probe, Observation::Http(response), context)
-}
-
-fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-    assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-    assert!(
-        v.message.contains(needle),
-        "{needle:?} not in {}",
-        v.message
-    );
+    judge_first::<Logs>(
+        &target(Some("eu-west-1")),
+        response(status, headers, body),
+        signed(),
+    )
 }
 
 #[test]
 fn plans_one_signed_describe_log_groups() {
-    let probes = Logs::plan(target(Some("eu-west-1"))).unwrap();
-    assert_eq!(probes.len(), 1);
-    let probe = &probes[0];
+    let probe = only_probe::<Logs>(target(Some("eu-west-1")));
     assert_eq!(probe.signing, Signing::sigv4("logs", "eu-west-1"));
     assert_eq!(probe.action.as_deref(), Some(ACTION));
-    let ProbeKind::Http(req) = &probe.kind else {
-        panic!("expected an HTTP probe");
-    };
+    let req = http_request(&probe);
     assert_eq!(
         (req.method.as_str(), req.path_and_query.as_str()),
         ("POST", "/")

@@ -6,49 +6,28 @@
 //! protocol (form POST, `Version=2010-08-01`), which every CloudWatch endpoint still
 //! serves. The signing name is `monitoring`; the IAM prefix is `cloudwatch:`.
 
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target, request};
 
 const ACTION: &str = "cloudwatch:DescribeAlarms";
 
 struct Monitoring;
 
-impl Checker for Monitoring {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "monitoring".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon CloudWatch: signed DescribeAlarms (MaxRecords 1), query protocol"
-                .into(),
-            services: vec![services::aws_service(
-                "monitoring",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Monitoring {
+    const NAME: &'static str = "monitoring";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon CloudWatch: signed DescribeAlarms (MaxRecords 1), query protocol";
+    const SERVICE: &'static str = "monitoring";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeAlarms";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_query("DescribeAlarms", "2010-08-01", &[("MaxRecords", "1")]);
-        Ok(vec![Probe::aws(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query(
             "DescribeAlarms",
-            call,
-            "monitoring",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+            "2010-08-01",
+            &[("MaxRecords", "1")],
+        ))
     }
 }
 
@@ -60,7 +39,11 @@ mod tests {
     //! the query-protocol XML shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/><CompositeAlarms/></DescribeAlarmsResult><ResponseMetadata><RequestId>4f1c2d3e-0000-4000-8000-000000000001</RequestId></ResponseMetadata></DescribeAlarmsResponse>"#;
     const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: cloudwatch:DescribeAlarms on resource: arn:aws:cloudwatch:eu-west-1:123456789012:alarm:* because no identity-based policy allows the cloudwatch:DescribeAlarms action</Message></Error><RequestId>4f1c2d3e-0000-4000-8000-000000000002</RequestId></ErrorResponse>"#;
@@ -68,53 +51,23 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>4f1c2d3e-0000-4000-8000-000000000004</RequestId></ErrorResponse>"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://monitoring.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "monitoring.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("monitoring".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("monitoring", "monitoring.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Monitoring::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Monitoring::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Monitoring>(
+            &target(Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml")], body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_query_protocol_describe_alarms() {
-        let probes = Monitoring::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Monitoring>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("monitoring", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("POST", "/")

@@ -5,54 +5,28 @@
 //! `GetSecretValue`, so no secret can reach a plugin, a log or a report.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "secretsmanager:ListSecrets";
 
 struct SecretsManager;
 
-impl Checker for SecretsManager {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "secretsmanager".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS Secrets Manager: signed ListSecrets (MaxResults 1; metadata only, \
-                          never a secret value)"
-                .into(),
-            services: vec![services::aws_service(
-                "secretsmanager",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for SecretsManager {
+    const NAME: &'static str = "secretsmanager";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "AWS Secrets Manager: signed ListSecrets (MaxResults 1; metadata only, \
+                          never a secret value)";
+    const SERVICE: &'static str = "secretsmanager";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListSecrets";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "secretsmanager.ListSecrets",
             r#"{"MaxResults":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "ListSecrets",
-            call,
-            "secretsmanager",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -64,7 +38,11 @@ mod tests {
     //! in the JSON 1.1 shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"NextToken":"x","SecretList":[{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf","Name":"db"}]}"#;
     const ACCESS_DENIED: &str = r#"{"__type":"AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: secretsmanager:ListSecrets because no identity-based policy allows the secretsmanager:ListSecrets action"}"#;
@@ -73,53 +51,27 @@ mod tests {
     const JSON_1_1: (&str, &str) = ("content-type", "application/x-amz-json-1.1");
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://secretsmanager.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "secretsmanager.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("secretsmanager".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target(
+            "secretsmanager",
+            "secretsmanager.eu-west-1.amazonaws.com",
+            region,
+        )
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = SecretsManager::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![(JSON_1_1.0.into(), JSON_1_1.1.into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        SecretsManager::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<SecretsManager>(
+            &target(Some("eu-west-1")),
+            response(status, &[JSON_1_1], body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_one_signed_list_secrets() {
-        let probes = SecretsManager::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<SecretsManager>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("secretsmanager", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(req.method, "POST");
         assert!(
             req.headers

@@ -4,42 +4,23 @@
 //!
 //! SNS refuses an IAM-denied call with the code `AuthorizationError` (not `AccessDenied`).
 
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target, request};
 
 const ACTION: &str = "sns:ListTopics";
 
 struct Sns;
 
-impl Checker for Sns {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "sns".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon SNS: signed ListTopics".into(),
-            services: vec![services::aws_service(
-                "sns",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Sns {
+    const NAME: &'static str = "sns";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Amazon SNS: signed ListTopics";
+    const SERVICE: &'static str = "sns";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListTopics";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = request::aws_query("ListTopics", "2010-03-31", &[]);
-        Ok(vec![Probe::aws("ListTopics", call, "sns", region, ACTION)])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query("ListTopics", "2010-03-31", &[]))
     }
 }
 
@@ -51,7 +32,11 @@ mod tests {
     //! query-protocol XML shapes AWS sends.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics><member><TopicArn>arn:aws:sns:eu-west-1:123456789012:alerts</TopicArn></member></Topics></ListTopicsResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></ListTopicsResponse>"#;
     const AUTHORIZATION_ERROR: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: SNS:ListTopics on resource: arn:aws:sns:eu-west-1:123456789012:* because no identity-based policy allows the SNS:ListTopics action</Message></Error><RequestId>2</RequestId></ErrorResponse>"#;
@@ -59,53 +44,23 @@ mod tests {
     const UNKNOWN_KEY: &str = r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>4</RequestId></ErrorResponse>"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://sns.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "sns.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("sns".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("sns", "sns.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Sns::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![("content-type".into(), "text/xml".into())],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Sns::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Sns>(
+            &target(Some("eu-west-1")),
+            response(status, &[("content-type", "text/xml")], body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_query_protocol_list_topics() {
-        let probes = Sns::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Sns>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("sns", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(req.body, b"Action=ListTopics&Version=2010-03-31");
     }
 

@@ -7,10 +7,8 @@
 //! path (a queue URL's `/<account>/<queue>`) is ignored: JSON calls go to `/`.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::signed_call::region_unless_global;
+use netcheck_guest::{EndpointKind, HttpRequest, ServiceInfo, SignedCall, Target, services};
 
 const ACTION: &str = "sqs:ListQueues";
 /// The legacy global name, which serves us-east-1.
@@ -18,42 +16,33 @@ const LEGACY_GLOBAL_HOST: &str = "queue.amazonaws.com";
 
 struct Sqs;
 
-impl Checker for Sqs {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("sqs", EndpointKind::Interface, &[ACTION]);
+impl SignedCall for Sqs {
+    const NAME: &'static str = "sqs";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Amazon SQS: signed ListQueues (MaxResults 1) in the JSON 1.0 protocol";
+    const SERVICE: &'static str = "sqs";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "ListQueues";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         service.host_patterns.push(LEGACY_GLOBAL_HOST.into());
         service.host_patterns.push("*.queue.amazonaws.com".into());
-        PluginInfo {
-            name: "sqs".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Amazon SQS: signed ListQueues (MaxResults 1) in the JSON 1.0 protocol"
-                .into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let host = target.host.trim_end_matches('.');
-        let region = if host.eq_ignore_ascii_case(LEGACY_GLOBAL_HOST) {
-            "us-east-1"
-        } else {
-            target.require_region()?
-        };
-        let call = request::aws_json(
+    fn signing_region(target: &Target) -> Result<&str, String> {
+        region_unless_global(target, LEGACY_GLOBAL_HOST, "us-east-1")
+    }
+
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_0,
             "AmazonSQS.ListQueues",
             r#"{"MaxResults":1}"#,
-        );
-        Ok(vec![Probe::aws("ListQueues", call, "sqs", region, ACTION)])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -65,7 +54,11 @@ mod tests {
     //! carry the old query-protocol code in `x-amzn-query-error` as well.
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"NextToken":"x","QueueUrls":["https://sqs.eu-west-1.amazonaws.com/123456789012/jobs"]}"#;
     const ACCESS_DENIED: &str = r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: sqs:listqueues on resource: arn:aws:sqs:eu-west-1:123456789012: because no identity-based policy allows the sqs:listqueues action"}"#;
@@ -74,56 +67,30 @@ mod tests {
     const NOT_A_QUEUE_CALL: &str = r#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#;
 
     fn target(host: &str, region: Option<&str>) -> Target {
-        Target {
-            url: format!("https://{host}/"),
-            scheme: "https".into(),
-            host: host.into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("sqs".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("sqs", host, region)
     }
 
     fn judge(status: u16, query_error: &str, body: &str) -> Verdict {
-        let t = target("sqs.eu-west-1.amazonaws.com", Some("eu-west-1"));
-        let probe = Sqs::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: vec![
-                ("content-type".into(), "application/x-amz-json-1.0".into()),
-                ("x-amzn-query-error".into(), query_error.into()),
-            ],
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Sqs::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Sqs>(
+            &target("sqs.eu-west-1.amazonaws.com", Some("eu-west-1")),
+            response(
+                status,
+                &[
+                    ("content-type", "application/x-amz-json-1.0"),
+                    ("x-amzn-query-error", query_error),
+                ],
+                body,
+            ),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_json_1_0_list_queues() {
-        let probes = Sqs::plan(target("sqs.eu-west-1.amazonaws.com", Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Sqs>(target("sqs.eu-west-1.amazonaws.com", Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("sqs", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("POST", "/")

@@ -3,52 +3,28 @@
 //! no parameter name.
 
 use netcheck_guest::request::{self, JsonProtocol};
-use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "ssm:DescribeParameters";
 
 struct Ssm;
 
-impl Checker for Ssm {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "ssm".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS Systems Manager: signed DescribeParameters (MaxResults 1)".into(),
-            services: vec![services::aws_service(
-                "ssm",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Ssm {
+    const NAME: &'static str = "ssm";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "AWS Systems Manager: signed DescribeParameters (MaxResults 1)";
+    const SERVICE: &'static str = "ssm";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "DescribeParameters";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let describe = request::aws_json(
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_json(
             JsonProtocol::V1_1,
             "AmazonSSM.DescribeParameters",
             r#"{"MaxResults":1}"#,
-        );
-        Ok(vec![Probe::aws(
-            "DescribeParameters",
-            describe,
-            "ssm",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        ))
     }
 }
 
@@ -57,32 +33,19 @@ netcheck_guest::export_plugin!(Ssm);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netcheck_guest::{ProbeKind, Signing};
+    use netcheck_guest::testing::{aws_target, http_request, only_probe};
+    use netcheck_guest::{Checker, Signing};
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://ssm.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "ssm.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("ssm".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("ssm", "ssm.eu-west-1.amazonaws.com", region)
     }
 
     #[test]
     fn plans_one_signed_describe() {
-        let probes = Ssm::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Ssm>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("ssm", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(req.method, "POST");
         assert!(
             req.headers

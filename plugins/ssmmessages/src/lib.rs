@@ -120,7 +120,12 @@ mod tests {
     //! an unknown route with: never a pass.
 
     use super::*;
+    use netcheck_guest::Checker;
     use netcheck_guest::Status;
+    use netcheck_guest::testing::{
+        aws_target, context, expect_verdict as expect, http_request, judge_first, only_probe,
+        response,
+    };
 
     const UNKNOWN_OPERATION: &str =
         r#"{"__type":"com.amazon.coral.service#UnknownOperationException"}"#;
@@ -131,56 +136,23 @@ mod tests {
     const REQUEST_ID: (&str, &str) = ("x-amzn-requestid", "0c8e2f4a-6b1d-4e3f-9a7c-5d2b8e1f0a36");
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://ssmmessages.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "ssmmessages.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("ssmmessages".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("ssmmessages", "ssmmessages.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, headers: &[(&str, &str)], body: &str, signed: bool) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = SsmMessages::plan(t.clone()).unwrap().remove(0);
-        let response = HttpResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed,
-            clock_offset_seconds: None,
-        };
-        SsmMessages::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<SsmMessages>(
+            &target(Some("eu-west-1")),
+            response(status, headers, body),
+            context(signed, None),
+        )
     }
 
     #[test]
     fn plans_a_signed_get_that_exercises_no_action() {
-        let probes = SsmMessages::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<SsmMessages>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("ssmmessages", "eu-west-1"));
         assert_eq!(probe.action, None);
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("GET", "/")

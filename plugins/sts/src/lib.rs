@@ -6,9 +6,9 @@
 //! check is in; regional, FIPS, dual-stack and VPC endpoint names are signed for their
 //! region.
 
+use netcheck_guest::signed_call::region_unless_global;
 use netcheck_guest::{
-    Checker, EndpointKind, Observation, PluginInfo, Probe, ProbeContext, Target, Verdict,
-    judge_aws, request, services,
+    EndpointKind, HttpRequest, ServiceInfo, SignedCall, Target, request, services,
 };
 
 const ACTION: &str = "sts:GetCallerIdentity";
@@ -19,47 +19,28 @@ const GLOBAL_REGION: &str = "us-east-1";
 
 struct Sts;
 
-impl Checker for Sts {
-    fn describe() -> PluginInfo {
-        let mut service = services::aws_service("sts", EndpointKind::Interface, &[ACTION]);
+impl SignedCall for Sts {
+    const NAME: &'static str = "sts";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "AWS STS: signed GetCallerIdentity (needs no IAM permission)";
+    const SERVICE: &'static str = "sts";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "GetCallerIdentity";
+    const ACTION: &'static str = ACTION;
+
+    fn service() -> ServiceInfo {
+        let mut service = services::aws_service(Self::SERVICE, Self::ENDPOINT_KIND, &[ACTION]);
         service.host_patterns.insert(0, GLOBAL_HOST.into());
-        PluginInfo {
-            name: "sts".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS STS: signed GetCallerIdentity (needs no IAM permission)".into(),
-            services: vec![service],
-        }
+        service
     }
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = signing_region(&target)?;
-        let call = request::aws_query("GetCallerIdentity", "2011-06-15", &[]);
-        Ok(vec![Probe::aws(
-            "GetCallerIdentity",
-            call,
-            "sts",
-            region,
-            ACTION,
-        )])
+    /// `us-east-1` for the global endpoint, else the target's region.
+    fn signing_region(target: &Target) -> Result<&str, String> {
+        region_unless_global(target, GLOBAL_HOST, GLOBAL_REGION)
     }
 
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
-    }
-}
-
-/// `us-east-1` for the global endpoint, else the target's region.
-fn signing_region(target: &Target) -> Result<&str, String> {
-    let host = target.host.trim_end_matches('.');
-    if host.eq_ignore_ascii_case(GLOBAL_HOST) {
-        Ok(GLOBAL_REGION)
-    } else {
-        target.require_region()
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(request::aws_query("GetCallerIdentity", "2011-06-15", &[]))
     }
 }
 
@@ -68,36 +49,19 @@ netcheck_guest::export_plugin!(Sts);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netcheck_guest::{ProbeKind, Signing};
+    use netcheck_guest::testing::{aws_target, http_request, only_probe};
+    use netcheck_guest::{Checker, Signing};
 
     fn target(host: &str, region: Option<&str>) -> Target {
-        Target {
-            url: format!("https://{host}/"),
-            scheme: "https".into(),
-            host: host.into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("sts".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
-    }
-
-    fn only_probe(target: Target) -> Probe {
-        let mut probes = Sts::plan(target).unwrap();
-        assert_eq!(probes.len(), 1);
-        probes.remove(0)
+        aws_target("sts", host, region)
     }
 
     #[test]
     fn plans_a_query_protocol_get_caller_identity() {
-        let probe = only_probe(target("sts.eu-west-1.amazonaws.com", Some("eu-west-1")));
+        let probe = only_probe::<Sts>(target("sts.eu-west-1.amazonaws.com", Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("sts", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("POST", "/")
@@ -108,7 +72,7 @@ mod tests {
     #[test]
     fn global_endpoint_signs_for_us_east_1_whatever_the_region() {
         for region in [None, Some("eu-west-1")] {
-            let probe = only_probe(target("STS.amazonaws.com.", region));
+            let probe = only_probe::<Sts>(target("STS.amazonaws.com.", region));
             assert_eq!(probe.signing, Signing::sigv4("sts", "us-east-1"));
         }
     }

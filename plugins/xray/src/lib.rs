@@ -5,53 +5,28 @@
 //! `GetEncryptionConfig` answers less, but tracing workloads are rarely granted it; the
 //! sampling-rules permission is part of `AWSXRayDaemonWriteAccess`.
 
-use netcheck_guest::{
-    Checker, EndpointKind, HttpRequest, Observation, PluginInfo, Probe, ProbeContext, Target,
-    Verdict, judge_aws, services,
-};
+use netcheck_guest::{EndpointKind, HttpRequest, SignedCall, Target};
 
 const ACTION: &str = "xray:GetSamplingRules";
 
 struct Xray;
 
-impl Checker for Xray {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "xray".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "AWS X-Ray: signed GetSamplingRules".into(),
-            services: vec![services::aws_service(
-                "xray",
-                EndpointKind::Interface,
-                &[ACTION],
-            )],
-        }
-    }
+impl SignedCall for Xray {
+    const NAME: &'static str = "xray";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "AWS X-Ray: signed GetSamplingRules";
+    const SERVICE: &'static str = "xray";
+    const ENDPOINT_KIND: EndpointKind = EndpointKind::Interface;
+    const LABEL: &'static str = "GetSamplingRules";
+    const ACTION: &'static str = ACTION;
 
-    fn plan(target: Target) -> Result<Vec<Probe>, String> {
-        let region = target.require_region()?;
-        let call = HttpRequest {
+    fn request(_target: &Target, _region: &str) -> Result<HttpRequest, String> {
+        Ok(HttpRequest {
             method: "POST".into(),
             path_and_query: "/GetSamplingRules".into(),
             headers: vec![("content-type".into(), "application/json".into())],
             body: b"{}".to_vec(),
-        };
-        Ok(vec![Probe::aws(
-            "GetSamplingRules",
-            call,
-            "xray",
-            region,
-            ACTION,
-        )])
-    }
-
-    fn judge(
-        target: Target,
-        probe: Probe,
-        observation: Observation,
-        context: ProbeContext,
-    ) -> Verdict {
-        judge_aws(&target, &probe, &observation, &context)
+        })
     }
 }
 
@@ -63,7 +38,11 @@ mod tests {
     //! answers (code in `x-amzn-errortype`, message in the body).
 
     use super::*;
-    use netcheck_guest::{HttpResponse, ProbeKind, Signing, Status};
+    use netcheck_guest::testing::{
+        aws_target, expect_verdict as expect, http_request, judge_first, only_probe, response,
+        signed,
+    };
+    use netcheck_guest::{Checker, Signing, Status, Verdict};
 
     const OK: &str = r#"{"SamplingRuleRecords":[{"SamplingRule":{"RuleName":"Default","Priority":10000,"FixedRate":0.05}}]}"#;
     const ACCESS_DENIED: &str = r#"{"Message":"User: arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to perform: xray:GetSamplingRules because no identity-based policy allows the xray:GetSamplingRules action"}"#;
@@ -72,57 +51,27 @@ mod tests {
         r#"{"message":"The security token included in the request is invalid."}"#;
 
     fn target(region: Option<&str>) -> Target {
-        Target {
-            url: "https://xray.eu-west-1.amazonaws.com/".into(),
-            scheme: "https".into(),
-            host: "xray.eu-west-1.amazonaws.com".into(),
-            port: 443,
-            path_and_query: "/".into(),
-            aws: None,
-            service: Some("xray".into()),
-            region: region.map(String::from),
-            options: Vec::new(),
-        }
+        aws_target("xray", "xray.eu-west-1.amazonaws.com", region)
     }
 
     fn judge(status: u16, error_type: Option<&str>, body: &str) -> Verdict {
-        let t = target(Some("eu-west-1"));
-        let probe = Xray::plan(t.clone()).unwrap().remove(0);
-        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        let mut headers = vec![("content-type", "application/json")];
         if let Some(code) = error_type {
-            headers.push(("x-amzn-errortype".into(), code.into()));
+            headers.push(("x-amzn-errortype", code));
         }
-        let response = HttpResponse {
-            status,
-            headers,
-            body: body.as_bytes().to_vec(),
-        };
-        let context = ProbeContext {
-            signed: true,
-            clock_offset_seconds: None,
-        };
-        Xray::judge(t, probe, Observation::Http(response), context)
-    }
-
-    fn expect(v: &Verdict, status: Status, reason: &str, needle: &str) {
-        assert_eq!((v.status, v.reason.as_str()), (status, reason), "{v:?}");
-        assert!(
-            v.message.contains(needle),
-            "{needle:?} not in {}",
-            v.message
-        );
+        judge_first::<Xray>(
+            &target(Some("eu-west-1")),
+            response(status, &headers, body),
+            signed(),
+        )
     }
 
     #[test]
     fn plans_a_signed_rest_post() {
-        let probes = Xray::plan(target(Some("eu-west-1"))).unwrap();
-        assert_eq!(probes.len(), 1);
-        let probe = &probes[0];
+        let probe = only_probe::<Xray>(target(Some("eu-west-1")));
         assert_eq!(probe.signing, Signing::sigv4("xray", "eu-west-1"));
         assert_eq!(probe.action.as_deref(), Some(ACTION));
-        let ProbeKind::Http(req) = &probe.kind else {
-            panic!("expected an HTTP probe");
-        };
+        let req = http_request(&probe);
         assert_eq!(
             (req.method.as_str(), req.path_and_query.as_str()),
             ("POST", "/GetSamplingRules")

@@ -26,8 +26,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::cli::{Netcheck, Output, toml_str};
 use support::dns::DnsServer;
-use support::emulators::Keys;
-use support::servers::{HttpServer, SilentServer};
+use support::emulators::{Emulator, Keys, Ministack};
+use support::servers::{HttpServer, SilentServer, closed_port};
 
 /// Fake credentials: they only ever reach loopback servers; the secret must appear in
 /// no output and no audit line.
@@ -706,8 +706,12 @@ fn the_audit_file_records_every_run_without_secrets() {
          [audit]\nfile = \"audit.jsonl\"\n",
     );
     let token = "policy-cli-session-token-Hq5Rt8";
+    // The audit looks up the caller with STS: here it finds nothing listening (and never
+    // reaches real AWS), so the line records `caller_arn: null`.
+    let sts = format!("http://127.0.0.1:{}/", closed_port());
     let netcheck = netcheck
         .env("NETCHECK_POLICY", &policy.to_string_lossy())
+        .env("AWS_ENDPOINT_URL_STS", &sts)
         .creds(&keys())
         .session_token(token);
     let allowed = [
@@ -758,6 +762,7 @@ fn the_audit_file_records_every_run_without_secrets() {
     assert_eq!(lines.len(), 2, "one line per run:\n{text}");
     for line in &lines {
         assert_eq!(line["runner"], "local", "{line}");
+        assert!(line["caller_arn"].is_null(), "{line}");
         assert_eq!(
             line["policy"].as_str().map(|p| p.contains("policy.toml")),
             Some(true),
@@ -804,7 +809,12 @@ fn the_audit_file_records_every_run_without_secrets() {
         lines[1]
     );
     assert!(
-        !out.stderr.contains(&keys().secret_access_key) && !out.stdout.contains(token),
+        out.stderr.contains("the audit line records no caller ARN"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        !out.stderr.contains(&keys().secret_access_key) && !out.stderr.contains(token),
         "{}",
         out.describe()
     );
@@ -874,4 +884,93 @@ fn policy_check_describes_a_policy_and_names_a_broken_key() {
     let out = netcheck.run(&["policy", "check"]);
     out.assert_code(0);
     assert!(out.stdout.contains("built-in"), "{}", out.describe());
+}
+
+// ---------------------------------------------------------------------------------
+// Audit: who ran it
+// ---------------------------------------------------------------------------------
+
+/// The audit line names the caller: STS GetCallerIdentity (here ministack's, through
+/// `AWS_ENDPOINT_URL_STS`) with the run's credentials, for allowed and refused runs.
+/// The lookup obeys the policy: where SigV4 may not go, nothing is sent and the line
+/// records `caller_arn: null` with a warning saying why.
+#[test]
+fn the_audit_line_names_the_caller_from_sts() {
+    let ministack = Ministack::start();
+    let listener = SilentServer::start();
+    let netcheck = Netcheck::new();
+    let policy = netcheck.write(
+        "policy.toml",
+        "[signing]\nhosts = [\"127.0.0.1\"]\n[targets]\ndeny = [\"127.0.0.2/32\"]\n\
+         [audit]\nfile = \"audit.jsonl\"\n",
+    );
+    let netcheck = netcheck
+        .env("NETCHECK_POLICY", &policy.to_string_lossy())
+        .env("AWS_ENDPOINT_URL_STS", &ministack.endpoint())
+        .creds(ministack.admin());
+    let allowed = [check(
+        "listener",
+        &format!("tcp://127.0.0.1:{}", listener.port()),
+        "",
+    )];
+    let out = netcheck.run_config(&config("", &allowed, ""), "json");
+    out.assert_code(0);
+    let refused = [check(
+        "denied",
+        &format!("tcp://127.0.0.2:{}", listener.port()),
+        "",
+    )];
+    let out = netcheck.run_config(&config("", &refused, ""), "json");
+    assert_refused(&out, 1);
+    let lines = audit_lines(&netcheck.dir().join("audit.jsonl"));
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert_eq!(
+            line["caller_arn"], "arn:aws:iam::000000000000:user/admin",
+            "{line}"
+        );
+    }
+
+    // A policy that lets no signature reach 127.0.0.1: the lookup is refused, not sent.
+    let sts = HttpServer::start(200, "");
+    let strict = Netcheck::new();
+    let policy = strict.write("policy.toml", "[audit]\nfile = \"audit.jsonl\"\n");
+    let strict = strict
+        .env("NETCHECK_POLICY", &policy.to_string_lossy())
+        .env("AWS_ENDPOINT_URL_STS", &sts.url())
+        .creds(ministack.admin());
+    let out = strict.run_config(&config("", &allowed, ""), "json");
+    out.assert_code(0);
+    assert!(
+        sts.requests().is_empty(),
+        "the STS lookup was sent: {}",
+        out.describe()
+    );
+    for part in [
+        "the audit line records no caller ARN",
+        "STS endpoint is refused",
+    ] {
+        assert!(
+            out.stderr.contains(part),
+            "`{part}` missing:\n{}",
+            out.describe()
+        );
+    }
+    assert!(
+        !out.stderr.contains(&ministack.admin().secret_access_key),
+        "{}",
+        out.describe()
+    );
+    let lines = audit_lines(&strict.dir().join("audit.jsonl"));
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0]["caller_arn"].is_null(), "{}", lines[0]);
+}
+
+/// The audit file's lines, parsed.
+fn audit_lines(path: &Path) -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l}: {e}")))
+        .collect()
 }

@@ -18,6 +18,7 @@ pub mod eks_token;
 pub mod endpoint;
 pub mod execute;
 pub mod iam;
+pub mod identity;
 pub mod judge;
 pub mod plan;
 pub mod plugin_host;

@@ -9,7 +9,7 @@
 //! 3. Peak RSS of the process.
 //!
 //! Options (after `--`): `--iterations N` (plugin calls, default 2000), `--endpoints N`
-//! (1000), `--concurrency N` (64), `--rounds N` (5 per side). Nothing leaves 127.0.0.1 and
+//! (1000), `--concurrency N` (64), `--rounds N` (9 per side). Nothing leaves 127.0.0.1 and
 //! no credentials are read: signing uses made-up keys and signed requests are never sent.
 
 mod loopback;
@@ -47,7 +47,7 @@ impl Options {
             iterations: 2000,
             endpoints: 1000,
             concurrency: 64,
-            rounds: 5,
+            rounds: 9,
         };
         let mut args = args.peekable();
         while let Some(arg) = args.next() {

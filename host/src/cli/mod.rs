@@ -244,7 +244,16 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     violations.extend(policy::evaluate(&policy, &plan, &plugins, runner.name()));
     if !violations.is_empty() {
         policy::report_violations(&violations);
-        policy::audit(&policy, &plan, &plugins, runner.name(), &violations, None)?;
+        policy::audit(
+            &policy,
+            &plan,
+            &plugins,
+            runner.name(),
+            &violations,
+            None,
+            region.as_deref(),
+        )
+        .await?;
         return Ok(ExitCode::from(2));
     }
     let engine = Arc::new(Engine {
@@ -285,7 +294,16 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Junit => report::junit(&report),
     };
     print_out(&text);
-    policy::audit(&policy, &plan, &plugins, runner.name(), &[], Some(&results))?;
+    policy::audit(
+        &policy,
+        &plan,
+        &plugins,
+        runner.name(),
+        &[],
+        Some(&results),
+        region.as_deref(),
+    )
+    .await?;
     Ok(exit_code(&results, args.strict))
 }
 

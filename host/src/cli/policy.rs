@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use netcheck_runner_api::{CheckResult, Plan};
 
 use crate::config::Config;
+use crate::identity;
 use crate::plugin_host::{PluginHost, PluginSource, Signing};
 use crate::policy::{
     self, AuditCheck, AuditPlugin, AuditRecord, CheckView, PlanView, PluginView, Policy, Violation,
@@ -134,21 +135,31 @@ pub fn report_violations(violations: &[Violation]) {
     }
 }
 
-/// Append the run's audit line when the policy asks for one.
-pub fn audit(
-    policy: &Policy,
+/// Append the run's audit line when the policy asks for one, with the caller's ARN
+/// (STS GetCallerIdentity in `region`; `null` and a warning when it cannot be had).
+pub async fn audit(
+    policy: &Arc<Policy>,
     plan: &Plan,
     plugins: &PluginHost,
     runner: &str,
     violations: &[Violation],
     _results: Option<&[CheckResult]>,
+    region: Option<&str>,
 ) -> anyhow::Result<()> {
     if policy.audit_file().is_none() {
         return Ok(());
     }
+    let time = SystemTime::now();
+    let caller_arn = match identity::caller_arn(policy.clone(), region).await {
+        Ok(arn) => Some(arn),
+        Err(e) => {
+            tracing::warn!("the audit line records no caller ARN: looking it up failed: {e:#}");
+            None
+        }
+    };
     let record = AuditRecord {
-        time: SystemTime::now(),
-        caller_arn: None,
+        time,
+        caller_arn,
         runner: runner.to_string(),
         checks: plan
             .checks

@@ -1,0 +1,145 @@
+//! AWS SDK errors turned into errors for people: what was being done, what AWS said,
+//! and what to do about it (for `AccessDenied`, the IAM action the caller needs).
+//!
+//! The error code comes from the SDK's parsed metadata, else from the raw XML body's
+//! `<Code>`: some answers (e.g. emulators' `<ErrorResponse><Errors><Error>` wrapping,
+//! as moto sends for authentication failures) are not in the shape the SDK parses.
+
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+/// What AWS answered to a failed call, when it answered at all.
+struct Answer {
+    status: u16,
+    code: Option<String>,
+    message: String,
+}
+
+fn answer<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<Answer> {
+    let raw = err.raw_response()?;
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let code = err
+        .code()
+        .map(str::to_string)
+        .or_else(|| between(&body, "<Code>", "</Code>"));
+    let message = err
+        .message()
+        .map(str::to_string)
+        .or_else(|| between(&body, "<Message>", "</Message>"))
+        .unwrap_or_else(|| body.chars().take(300).collect());
+    Some(Answer {
+        status: raw.status().as_u16(),
+        code,
+        message,
+    })
+}
+
+/// An error and its sources, `: `-separated, each message once (the SDK's wrappers
+/// repeat their source's text).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The text between the first `open` and the following `close`.
+fn between(text: &str, open: &str, close: &str) -> Option<String> {
+    let start = text.find(open)? + open.len();
+    let len = text[start..].find(close)?;
+    Some(text[start..start + len].trim().to_string())
+}
+
+/// Whether AWS answered that the entity (role, policy, attachment) does not exist.
+pub(crate) fn is_no_such_entity<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(_))
+        && answer(err).and_then(|a| a.code).as_deref() == Some("NoSuchEntity")
+}
+
+/// `doing` (e.g. "creating IAM role `netcheck-x-exec`") failed calling `action`
+/// (e.g. `iam:CreateRole`): the message names both, AWS's answer and a fix.
+pub(crate) fn describe<E>(
+    err: SdkError<E, HttpResponse>,
+    action: &str,
+    doing: &str,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let Some(Answer {
+        status,
+        code,
+        message,
+    }) = answer(&err)
+    else {
+        // No answer from AWS: a timeout, a connection or TLS failure.
+        return anyhow::anyhow!(
+            "{doing}: calling {action} failed before AWS answered: {}; check the network path \
+             and any IAM endpoint override (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL), then retry",
+            error_chain(&err)
+        );
+    };
+    let Some(code) = code else {
+        return anyhow::anyhow!(
+            "{doing}: {action} got HTTP {status} with an answer netcheck cannot read: {message}"
+        );
+    };
+    let fix = match code.as_str() {
+        "AccessDenied" | "AccessDeniedException" => format!(
+            "the caller needs `{action}` on roles under path /netcheck/ \
+             (arn:aws:iam::ACCOUNT:role/netcheck/*); ask an administrator to grant it, or check \
+             for a permissions boundary, SCP or explicit deny that blocks it"
+        ),
+        "EntityAlreadyExists" => "a role with this name is left over from an earlier run with the \
+             same run id: `netcheck cleanup --run-id ID` removes it, or use a new run id"
+            .to_string(),
+        "NoSuchEntity" => "check that the named role or policy ARN exists in this account \
+             (AWS-managed policies are `arn:aws:iam::aws:policy/...`)"
+            .to_string(),
+        "MalformedPolicyDocument" => "the policy document was rejected; compare it with \
+             `netcheck iam-policy` output and IAM's policy grammar"
+            .to_string(),
+        "LimitExceeded" => "an IAM quota was reached (e.g. 10 managed policies per role, \
+             10,240 characters of inline policy per role, 50 tags)"
+            .to_string(),
+        "DeleteConflict" => "something still uses the role; remove that first".to_string(),
+        "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
+            "check the AWS credentials netcheck runs with".to_string()
+        }
+        "InvalidInput" | "ValidationError" => {
+            "check the role name, path, tags and ARNs named above".to_string()
+        }
+        _ => "see AWS's message".to_string(),
+    };
+    anyhow::anyhow!("{doing}: AWS refused {action} ({code}: {message}); {fix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::between;
+
+    #[test]
+    fn codes_are_read_from_wrapped_xml_errors() {
+        let body = "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch\
+                    </Code><Message>bad sig</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            between(body, "<Code>", "</Code>").as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+        assert_eq!(
+            between(body, "<Message>", "</Message>").as_deref(),
+            Some("bad sig")
+        );
+        assert_eq!(between("<Code>open", "<Code>", "</Code>"), None);
+    }
+}

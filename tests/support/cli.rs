@@ -128,6 +128,9 @@ impl Netcheck {
             .env("AWS_CONFIG_FILE", &missing)
             .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
             .env("NO_COLOR", "1")
+            // SDK calls (the audit's caller lookup) must never leave the machine: unless a
+            // test points STS at an emulator, it points at a closed loopback port.
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
             // Precompiled plugins are keyed by their sha256 and the engine: sharing one
             // cache across test runs is safe and saves compiling every plugin per run.
             .env(

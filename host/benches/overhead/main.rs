@@ -36,23 +36,37 @@ struct Options {
     endpoints: usize,
     concurrency: usize,
     rounds: usize,
+    /// Run under `cargo test`: small sizes, figures meaningless.
+    smoke: bool,
 }
 
 const USAGE: &str = "usage: cargo bench -p netcheck --bench overhead [-- --iterations N] \
                      [--endpoints N] [--concurrency N] [--rounds N]";
 
 impl Options {
-    fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
-        let mut options = Options {
-            iterations: 2000,
-            endpoints: 1000,
-            concurrency: 64,
-            rounds: 9,
+    /// `cargo bench` passes `--bench`; without it (`cargo test --benches`, `--all-targets`)
+    /// this is a quick smoke run, as with criterion's test mode.
+    fn parse(args: Vec<String>) -> Result<Options, String> {
+        let mut options = if args.iter().any(|a| a == "--bench") {
+            Options {
+                iterations: 2000,
+                endpoints: 1000,
+                concurrency: 64,
+                rounds: 9,
+                smoke: false,
+            }
+        } else {
+            Options {
+                iterations: 50,
+                endpoints: 50,
+                concurrency: 16,
+                rounds: 1,
+                smoke: true,
+            }
         };
-        let mut args = args.peekable();
+        let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let slot = match arg.as_str() {
-                // cargo bench passes `--bench` to every harness-less bench binary.
                 "--bench" => continue,
                 "--iterations" => &mut options.iterations,
                 "--endpoints" => &mut options.endpoints,
@@ -77,7 +91,7 @@ impl Options {
 }
 
 fn main() -> ExitCode {
-    let options = match Options::parse(std::env::args().skip(1)) {
+    let options = match Options::parse(std::env::args().skip(1).collect()) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
@@ -95,6 +109,9 @@ fn main() -> ExitCode {
 
 fn run(options: &Options) -> anyhow::Result<()> {
     print_machine();
+    if options.smoke {
+        println!("smoke run (no --bench flag): sizes are tiny; use `cargo bench` for figures\n");
+    }
 
     // ---- 1. plugin calls, on this (non-runtime) thread: the call itself, nothing else.
     let mut host = PluginHost::new(Limits::default(), None).context("starting the plugin host")?;
@@ -170,26 +187,38 @@ async fn throughput_section(options: &Options, plugins: Arc<PluginHost>) -> anyh
     let plan = throughput::plan(&farm, concurrency)?;
     let client = throughput::reqwest_client()?;
 
-    // One warm-up round each, then alternate which side goes first.
+    // One warm-up round each, then alternate which side goes first. CPU time is the whole
+    // process's, so it includes the loopback servers' share (the same for both sides).
     throughput::netcheck_round(&engine, &plan, &farm).await?;
     throughput::reqwest_round(&client, &farm, concurrency).await?;
     let (mut ours, mut plain) = (Vec::new(), Vec::new());
-    let rate = |took: Duration| endpoints as f64 / took.as_secs_f64();
+    let (mut ours_cpu, mut plain_cpu) = (Duration::ZERO, Duration::ZERO);
     for round in 0..rounds {
-        if round % 2 == 0 {
-            ours.push(rate(
-                throughput::netcheck_round(&engine, &plan, &farm).await?,
-            ));
-            plain.push(rate(
-                throughput::reqwest_round(&client, &farm, concurrency).await?,
-            ));
+        let order = if round % 2 == 0 {
+            [true, false]
         } else {
-            plain.push(rate(
-                throughput::reqwest_round(&client, &farm, concurrency).await?,
-            ));
-            ours.push(rate(
-                throughput::netcheck_round(&engine, &plan, &farm).await?,
-            ));
+            [false, true]
+        };
+        for netcheck_side in order {
+            let cpu_before = stats::process_cpu();
+            let took = if netcheck_side {
+                throughput::netcheck_round(&engine, &plan, &farm).await?
+            } else {
+                throughput::reqwest_round(&client, &farm, concurrency).await?
+            };
+            let cpu = stats::process_cpu()
+                .zip(cpu_before)
+                .map_or(Duration::ZERO, |(after, before)| {
+                    after.saturating_sub(before)
+                });
+            let rate = endpoints as f64 / took.as_secs_f64();
+            if netcheck_side {
+                ours.push(rate);
+                ours_cpu += cpu;
+            } else {
+                plain.push(rate);
+                plain_cpu += cpu;
+            }
         }
     }
     let range = |v: &[f64]| {
@@ -206,6 +235,13 @@ async fn throughput_section(options: &Options, plugins: Arc<PluginHost>) -> anyh
     println!("   netcheck engine (https plugin)  {ours:>9.0} checks/s {ours_range}");
     println!("   plain reqwest GET               {plain:>9.0} checks/s {plain_range}");
     println!("   ratio netcheck / reqwest        {:>9.2}", ours / plain);
+    let checks = (endpoints * rounds) as f64;
+    let per_check = |cpu: Duration| cpu.as_secs_f64() * 1e6 / checks;
+    println!(
+        "   CPU per check, whole process (servers included): netcheck {:.0} µs, reqwest {:.0} µs",
+        per_check(ours_cpu),
+        per_check(plain_cpu)
+    );
     println!();
     Ok(())
 }

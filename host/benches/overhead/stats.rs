@@ -57,3 +57,17 @@ pub fn peak_rss_kib() -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// CPU time (user + system, all threads) this process has used so far, from
+/// `/proc/self/stat` (in clock ticks of 1/100 s, Linux's fixed `USER_HZ`).
+pub fn process_cpu() -> Option<Duration> {
+    const USER_HZ: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3 (`state`);
+    // utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 1000 / USER_HZ))
+}

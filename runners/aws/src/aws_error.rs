@@ -66,6 +66,23 @@ pub(crate) fn is_no_such_entity<E: ProvideErrorMetadata>(err: &SdkError<E, HttpR
         && answer(err).and_then(|a| a.code).as_deref() == Some("NoSuchEntity")
 }
 
+/// `Ok(Some(value))` on success, `Ok(None)` when AWS answers that the entity is already
+/// gone (so deletes are idempotent), otherwise the failure [`describe`]d for people.
+pub(crate) fn unless_gone<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    action: &str,
+    doing: impl FnOnce() -> String,
+) -> anyhow::Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if is_no_such_entity(&e) => Ok(None),
+        Err(e) => Err(describe(e, action, &doing())),
+    }
+}
+
 /// `doing` (e.g. "creating IAM role `netcheck-x-exec`") failed calling `action`
 /// (e.g. `iam:CreateRole`): the message names both, AWS's answer and a fix.
 pub(crate) fn describe<E>(

@@ -20,7 +20,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
 use serde_json::{Value, json};
 
-use crate::aws_error::{describe, is_no_such_entity};
+use crate::aws_error::{describe, is_no_such_entity, unless_gone};
 
 /// The IAM path of every role netcheck creates.
 pub const ROLE_PATH: &str = "/netcheck/";
@@ -275,6 +275,8 @@ fn check_managed(role: &Role) -> anyhow::Result<()> {
 async fn remove_role(iam: &Client, name: &str) -> anyhow::Result<Vec<String>> {
     let mut removed = Vec::new();
     let doing = |what: &str| format!("deleting IAM role `{name}`: {what}");
+    // Every step tolerates "already gone": a listing that finds no role ends the job, a
+    // detach or delete of something removed meanwhile is skipped (DeleteRole settles it).
 
     let attached = iam
         .list_attached_role_policies()
@@ -284,29 +286,25 @@ async fn remove_role(iam: &Client, name: &str) -> anyhow::Result<Vec<String>> {
         .send()
         .try_collect()
         .await;
-    let attached = match attached {
-        Ok(list) => list,
-        Err(e) if is_no_such_entity(&e) => return Ok(removed),
-        Err(e) => {
-            let what = doing("listing its managed policies");
-            return Err(describe(e, "iam:ListAttachedRolePolicies", &what));
-        }
+    let Some(attached) = unless_gone(attached, "iam:ListAttachedRolePolicies", || {
+        doing("listing its managed policies")
+    })?
+    else {
+        return Ok(removed);
     };
     for arn in attached.iter().filter_map(|p| p.policy_arn()) {
-        match iam
+        let detached = iam
             .detach_role_policy()
             .role_name(name)
             .policy_arn(arn)
             .send()
-            .await
+            .await;
+        if unless_gone(detached, "iam:DetachRolePolicy", || {
+            doing(&format!("detaching `{arn}`"))
+        })?
+        .is_some()
         {
-            Ok(_) => removed.push(format!("policy-attachment {name} {arn}")),
-            // Detached meanwhile, or the role is gone: DeleteRole settles which.
-            Err(e) if is_no_such_entity(&e) => {}
-            Err(e) => {
-                let what = doing(&format!("detaching `{arn}`"));
-                return Err(describe(e, "iam:DetachRolePolicy", &what));
-            }
+            removed.push(format!("policy-attachment {name} {arn}"));
         }
     }
 
@@ -318,28 +316,22 @@ async fn remove_role(iam: &Client, name: &str) -> anyhow::Result<Vec<String>> {
         .send()
         .try_collect()
         .await;
-    let inline = match inline {
-        Ok(list) => list,
-        Err(e) if is_no_such_entity(&e) => return Ok(removed),
-        Err(e) => {
-            let what = doing("listing its inline policies");
-            return Err(describe(e, "iam:ListRolePolicies", &what));
-        }
+    let Some(inline) = unless_gone(inline, "iam:ListRolePolicies", || {
+        doing("listing its inline policies")
+    })?
+    else {
+        return Ok(removed);
     };
     for policy in &inline {
-        match iam
+        let deleted = iam
             .delete_role_policy()
             .role_name(name)
             .policy_name(policy)
             .send()
-            .await
-        {
-            Ok(_) => removed.push(format!("inline-policy {name}/{policy}")),
-            Err(e) if is_no_such_entity(&e) => {}
-            Err(e) => {
-                let what = doing(&format!("deleting inline policy `{policy}`"));
-                return Err(describe(e, "iam:DeleteRolePolicy", &what));
-            }
+            .await;
+        let what = || doing(&format!("deleting inline policy `{policy}`"));
+        if unless_gone(deleted, "iam:DeleteRolePolicy", what)?.is_some() {
+            removed.push(format!("inline-policy {name}/{policy}"));
         }
     }
 
@@ -351,38 +343,29 @@ async fn remove_role(iam: &Client, name: &str) -> anyhow::Result<Vec<String>> {
         .send()
         .try_collect()
         .await;
-    let profiles = match profiles {
-        Ok(list) => list,
-        Err(e) if is_no_such_entity(&e) => return Ok(removed),
-        Err(e) => {
-            let what = doing("listing its instance profiles");
-            return Err(describe(e, "iam:ListInstanceProfilesForRole", &what));
-        }
+    let Some(profiles) = unless_gone(profiles, "iam:ListInstanceProfilesForRole", || {
+        doing("listing its instance profiles")
+    })?
+    else {
+        return Ok(removed);
     };
     for profile in profiles.iter().map(|p| p.instance_profile_name()) {
-        match iam
+        let taken_out = iam
             .remove_role_from_instance_profile()
             .role_name(name)
             .instance_profile_name(profile)
             .send()
-            .await
-        {
-            Ok(_) => removed.push(format!("instance-profile-membership {name} {profile}")),
-            Err(e) if is_no_such_entity(&e) => {}
-            Err(e) => {
-                let what = doing(&format!("taking it out of instance profile `{profile}`"));
-                return Err(describe(e, "iam:RemoveRoleFromInstanceProfile", &what));
-            }
+            .await;
+        let what = || doing(&format!("taking it out of instance profile `{profile}`"));
+        if unless_gone(taken_out, "iam:RemoveRoleFromInstanceProfile", what)?.is_some() {
+            removed.push(format!("instance-profile-membership {name} {profile}"));
         }
     }
 
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => {
-            removed.push(format!("role {name}"));
-            tracing::info!(role = %name, "deleted IAM role");
-        }
-        Err(e) if is_no_such_entity(&e) => {}
-        Err(e) => return Err(describe(e, "iam:DeleteRole", &doing("deleting the role"))),
+    let deleted = iam.delete_role().role_name(name).send().await;
+    if unless_gone(deleted, "iam:DeleteRole", || doing("deleting the role"))?.is_some() {
+        removed.push(format!("role {name}"));
+        tracing::info!(role = %name, "deleted IAM role");
     }
     Ok(removed)
 }

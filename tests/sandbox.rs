@@ -446,8 +446,14 @@ fn plugin_log_lines_reach_tracing_with_the_plugin_name() {
         .finish();
     let host = host_with(&["trap"]);
     // Outside any Tokio runtime the call runs on this thread, under this subscriber.
-    let report = tracing::subscriber::with_default(subscriber, || sandbox_report(&host, "trap"))
-        .expect("judge works");
+    // Other tests in this binary hit the same log callsite concurrently with no subscriber;
+    // tracing may have cached "not interested" for it in that race, so recompute interest
+    // once this subscriber is in place.
+    let report = tracing::subscriber::with_default(subscriber, || {
+        tracing::callsite::rebuild_interest_cache();
+        sandbox_report(&host, "trap")
+    })
+    .expect("judge works");
     let logs =
         String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("logs are UTF-8");
     assert!(

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 mod progress;
+pub mod remote;
 pub use progress::{NoProgress, Progress};
 
 /// The checks to run and how to run them. Built by the host from configuration.

@@ -60,15 +60,41 @@ fn between(text: &str, open: &str, close: &str) -> Option<String> {
     Some(text[start..start + len].trim().to_string())
 }
 
-/// Whether AWS answered that the entity (role, policy, attachment) does not exist.
-pub(crate) fn is_no_such_entity<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    matches!(err, SdkError::ServiceError(_))
-        && answer(err).and_then(|a| a.code).as_deref() == Some("NoSuchEntity")
+/// The error codes with which AWS services say "that does not exist (any more)".
+const GONE_CODES: &[&str] = &[
+    "NoSuchEntity",                       // IAM
+    "ResourceNotFoundException",          // Lambda, CloudWatch Logs
+    "InvalidGroup.NotFound",              // EC2 security groups
+    "InvalidGroupId.NotFound",            // EC2 (older answer)
+    "InvalidNetworkInterfaceID.NotFound", // EC2 network interfaces
+];
+
+/// The error code AWS answered with, if it answered.
+pub fn code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    match err {
+        SdkError::ServiceError(_) => answer(err).and_then(|a| a.code),
+        _ => None,
+    }
+}
+
+/// The error code and message AWS answered with, if it answered.
+pub fn code_and_message<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> Option<(String, String)> {
+    match err {
+        SdkError::ServiceError(_) => answer(err).and_then(|a| Some((a.code?, a.message))),
+        _ => None,
+    }
+}
+
+/// Whether AWS answered that the thing (role, policy, function, group, …) does not exist.
+pub fn is_no_such_entity<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    code(err).is_some_and(|c| GONE_CODES.contains(&c.as_str()))
 }
 
 /// `Ok(Some(value))` on success, `Ok(None)` when AWS answers that the entity is already
 /// gone (so deletes are idempotent), otherwise the failure [`describe`]d for people.
-pub(crate) fn unless_gone<T, E>(
+pub fn unless_gone<T, E>(
     result: Result<T, SdkError<E, HttpResponse>>,
     action: &str,
     doing: impl FnOnce() -> String,
@@ -83,13 +109,22 @@ where
     }
 }
 
+/// Which resources an action is granted on, for AccessDenied messages.
+fn resource_hint(action: &str) -> &'static str {
+    match action.split(':').next().unwrap_or_default() {
+        "iam" => "on roles under path /netcheck/: arn:aws:iam::ACCOUNT:role/netcheck/*",
+        "lambda" => {
+            "on functions named netcheck-*: arn:aws:lambda:REGION:ACCOUNT:function:netcheck-*"
+        }
+        "logs" => "on log groups /aws/lambda/netcheck-*",
+        "ec2" => "EC2 actions are granted on * in the run's region",
+        _ => "see the IAM documentation for the action",
+    }
+}
+
 /// `doing` (e.g. "creating IAM role `netcheck-x-exec`") failed calling `action`
 /// (e.g. `iam:CreateRole`): the message names both, AWS's answer and a fix.
-pub(crate) fn describe<E>(
-    err: SdkError<E, HttpResponse>,
-    action: &str,
-    doing: &str,
-) -> anyhow::Error
+pub fn describe<E>(err: SdkError<E, HttpResponse>, action: &str, doing: &str) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -102,7 +137,7 @@ where
         // No answer from AWS: a timeout, a connection or TLS failure.
         return anyhow::anyhow!(
             "{doing}: calling {action} failed before AWS answered: {}; check the network path \
-             and any IAM endpoint override (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL), then retry",
+             and any endpoint override (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), then retry",
             error_chain(&err)
         );
     };
@@ -112,10 +147,11 @@ where
         );
     };
     let fix = match code.as_str() {
-        "AccessDenied" | "AccessDeniedException" => format!(
-            "the caller needs `{action}` on roles under path /netcheck/ \
-             (arn:aws:iam::ACCOUNT:role/netcheck/*); ask an administrator to grant it, or check \
-             for a permissions boundary, SCP or explicit deny that blocks it"
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => format!(
+            "the caller needs `{action}` ({}); the README's \"The lambda runner\" section \
+             lists every action a run needs; ask an administrator to grant it, or check for \
+             a permissions boundary, SCP or explicit deny that blocks it",
+            resource_hint(action)
         ),
         "EntityAlreadyExists" => "a role with this name is left over from an earlier run with the \
              same run id: `netcheck cleanup --run-id ID` removes it, or use a new run id"
@@ -130,9 +166,27 @@ where
              10,240 characters of inline policy per role, 50 tags)"
             .to_string(),
         "DeleteConflict" => "something still uses the role; remove that first".to_string(),
-        "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
-            "check the AWS credentials netcheck runs with".to_string()
+        "DependencyViolation" => "something still uses it (for a security group: network \
+             interfaces Lambda has not released yet, up to 20 minutes after the function is \
+             deleted); `netcheck cleanup` retries later"
+            .to_string(),
+        "ResourceConflictException" | "ResourceInUseException" => {
+            "a resource with this name exists already (a run with the same id?); \
+             `netcheck cleanup --run-id ID` removes leftovers"
+                .to_string()
         }
+        "TooManyRequestsException"
+        | "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded" => {
+            "AWS throttled the call; lower --max-parallel and retry".to_string()
+        }
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "AuthFailure"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException" => "check the AWS credentials netcheck runs with".to_string(),
         "InvalidInput" | "ValidationError" => {
             "check the role name, path, tags and ARNs named above".to_string()
         }

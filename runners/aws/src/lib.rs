@@ -1,5 +1,6 @@
 //! The AWS resources netcheck's remote runners (lambda, ec2) create for a run and remove
-//! again — today the execution role ([`role`]).
+//! again: the execution role ([`role`]) and the egress-only security group with the subnets
+//! it serves ([`network`]). [`aws_error`] turns SDK errors into messages for people.
 //!
 //! Everything created carries the run id in its name, lives under the IAM path
 //! [`role::ROLE_PATH`] and is tagged `netcheck:run-id` and `netcheck:managed=true`, so a
@@ -27,14 +28,21 @@
 //! # Ok(()) }
 //! ```
 
-mod aws_error;
+pub mod aws_error;
+pub mod network;
 pub mod role;
 
-/// The IAM SDK this crate is built against, for callers that inspect what was created.
+/// The SDKs this crate is built against, for callers that inspect what was created.
+pub use aws_sdk_ec2;
 pub use aws_sdk_iam;
 
 /// An IAM client from a loaded AWS configuration (credentials, region, endpoint
 /// overrides such as `AWS_ENDPOINT_URL_IAM`).
 pub fn iam_client(config: &aws_config::SdkConfig) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(config)
+}
+
+/// An EC2 client from a loaded AWS configuration.
+pub fn ec2_client(config: &aws_config::SdkConfig) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(config)
 }

@@ -55,4 +55,10 @@ else
     die "no rustup on PATH: netcheck's plugins need the wasm32-wasip2 target (rustup target add wasm32-wasip2)"
 fi
 
+# Every platform's dependencies: tests locate crate sources (the SigV4 suite inside
+# aws-sigv4) with `cargo metadata --offline`, which resolves all targets' dependencies,
+# not only the ones a Linux build downloads.
+cargo fetch --locked --manifest-path "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml" >/dev/null 2>&1 \
+    || die "cargo fetch --locked failed: is the crate registry reachable?"
+
 printf '%s\n' "$venv"

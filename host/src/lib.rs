@@ -20,6 +20,7 @@ pub mod execute;
 pub mod iam;
 pub mod identity;
 pub mod judge;
+pub mod lambda;
 pub mod plan;
 pub mod plugin_host;
 pub mod policy;

@@ -56,6 +56,47 @@ pub fn check(args: PolicyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Load the bundled plugins and the plugin files `files` that the policy admits, with
+/// compiled plugins cached in `cache_dir`. A plugin the policy refuses is not loaded —
+/// none of its code runs — and comes back as a violation. Shared by the CLI and the
+/// function netcheck runs as inside Lambda (`crate::lambda`).
+pub fn load_plugins(
+    files: &[PathBuf],
+    policy: &Policy,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<(PluginHost, Vec<Violation>)> {
+    use sha2::Digest;
+    let mut host = PluginHost::new(crate::plugin_host::Limits::default(), cache_dir)?;
+    let mut refused = Vec::new();
+    for (name, bytes) in crate::plugin_host::bundled() {
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        match policy.check_plugin(name, &sha, true) {
+            Ok(()) => host
+                .load_bytes(bytes, PluginSource::Bundled)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            Err(v) => refused.push(v),
+        }
+    }
+    for path in files {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("plugin {}: cannot read it: {e}", path.display()))?;
+        let sha = hex::encode(sha2::Sha256::digest(&bytes));
+        if let Err(v) = policy.admit_plugin_file(&path.display().to_string(), &sha) {
+            refused.push(v);
+            continue;
+        }
+        // The bytes the policy admitted, not a second read of the file.
+        host.load_bytes(&bytes, PluginSource::File(path.clone()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(meta) = host.plugins().iter().find(|p| p.sha256 == sha)
+            && let Err(v) = policy.check_plugin(&meta.name, &sha, false)
+        {
+            refused.push(v);
+        }
+    }
+    Ok((host, refused))
+}
+
 /// Apply per-plugin limits from the policy (capped by its ceilings).
 pub fn apply_limits(policy: &Policy, plugins: &mut PluginHost) {
     let names: Vec<String> = plugins.plugins().iter().map(|p| p.name.clone()).collect();
@@ -146,6 +187,39 @@ pub async fn audit(
     _results: Option<&[CheckResult]>,
     region: Option<&str>,
 ) -> anyhow::Result<()> {
+    audit_record(
+        policy,
+        plan,
+        plugins,
+        runner,
+        violations,
+        (&[], &[]),
+        region,
+    )
+    .await
+}
+
+/// The audit line of a run that went ahead, with what it created and removed.
+pub async fn audit_resources(
+    policy: &Arc<Policy>,
+    plan: &Plan,
+    plugins: &PluginHost,
+    runner: &str,
+    resources: (&[String], &[String]),
+    region: Option<&str>,
+) -> anyhow::Result<()> {
+    audit_record(policy, plan, plugins, runner, &[], resources, region).await
+}
+
+async fn audit_record(
+    policy: &Arc<Policy>,
+    plan: &Plan,
+    plugins: &PluginHost,
+    runner: &str,
+    violations: &[Violation],
+    (created, removed): (&[String], &[String]),
+    region: Option<&str>,
+) -> anyhow::Result<()> {
     if policy.audit_file().is_none() {
         return Ok(());
     }
@@ -178,8 +252,8 @@ pub async fn audit(
                 sha256: p.sha256.clone(),
             })
             .collect(),
-        created: vec![],
-        removed: vec![],
+        created: created.to_vec(),
+        removed: removed.to_vec(),
         violations: violations.to_vec(),
     };
     policy::append_audit(policy, &record).map_err(|e| {

@@ -122,7 +122,9 @@ pub(crate) fn load(path: &Path) -> Result<Policy, PolicyError> {
 /// Checks policy `text` as if read from `path` (used in errors and for relative paths).
 pub(crate) fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-    Builder { path }.build(raw)
+    let mut policy = Builder { path }.build(raw)?;
+    policy.text = Some(text.to_string());
+    Ok(policy)
 }
 
 struct Builder<'a> {
@@ -146,6 +148,8 @@ impl Builder<'_> {
             audit: raw.audit.file.map(|f| self.relative(f)),
             source,
             narrowed_by: Vec::new(),
+            text: None,
+            restrictions: Vec::new(),
         })
     }
 
@@ -411,6 +415,8 @@ pub(crate) fn builtin() -> Policy {
         audit: None,
         source,
         narrowed_by: Vec::new(),
+        text: None,
+        restrictions: Vec::new(),
     }
 }
 

@@ -52,6 +52,7 @@ mod runners;
 mod signing;
 mod targets;
 mod values;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -67,6 +68,7 @@ pub use iam::IamRequirements;
 pub use narrow::{USER_SOURCE, UserRestrictions};
 pub use pattern::{HostPattern, TargetPattern};
 pub use redact::redact_url;
+pub use wire::{WIRE_VERSION, policy_from_wire, policy_to_wire};
 
 /// The environment variable naming the policy file when `--policy` is not given.
 pub const POLICY_ENV: &str = "NETCHECK_POLICY";
@@ -85,6 +87,11 @@ pub struct Policy {
     audit: Option<PathBuf>,
     /// Sources of restrictions added by [`Policy::narrow`].
     narrowed_by: Vec<String>,
+    /// The policy file's text as read (`None` for the built-in default), so a remote
+    /// runner can send the very same policy along ([`policy_to_wire`]).
+    text: Option<String>,
+    /// The user restrictions [`Policy::narrow`] applied, in order (for [`policy_to_wire`]).
+    restrictions: Vec<UserRestrictions>,
 }
 
 impl Default for Policy {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Policy;
 use super::pattern::{HostPattern, TargetPattern};
@@ -20,7 +20,7 @@ pub const USER_SOURCE: &str = "netcheck config [restrict]";
 
 /// Restrictions from the user's netcheck config (suggested table: `[restrict]`). Each
 /// field can only remove permissions; rule names in violations are `restrict.<field>`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserRestrictions {
     /// More targets to refuse.
@@ -43,8 +43,20 @@ pub struct UserRestrictions {
     /// More tags to require; a tag the policy requires keeps the policy's value.
     pub required_tags: BTreeMap<String, String>,
     /// A shorter maximum run lifetime (`"30m"`); a longer one than the policy's is ignored.
-    #[serde(deserialize_with = "opt_duration")]
+    #[serde(
+        deserialize_with = "opt_duration",
+        serialize_with = "ser_opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_run_lifetime: Option<Duration>,
+}
+
+/// Written back as `"1h 30m"`, which [`opt_duration`] reads (the policy on the wire).
+fn ser_opt_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&super::values::format_duration(*d)),
+        None => s.serialize_none(),
+    }
 }
 
 fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -107,6 +119,7 @@ impl Policy {
             p.iam.max_lifetime = Some(p.iam.max_lifetime.map_or(user_max, |m| m.min(user_max)));
         }
         p.narrowed_by.push(src.to_string());
+        p.restrictions.push(user.clone());
         p
     }
 }

@@ -112,6 +112,13 @@ impl fmt::Display for HostPattern {
     }
 }
 
+/// Written as its text, which [`HostPattern::parse`] reads back to an equal pattern.
+impl serde::Serialize for HostPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl TryFrom<String> for HostPattern {
     type Error = String;
 
@@ -269,6 +276,13 @@ impl TargetPattern {
 impl fmt::Display for TargetPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// Written as the pattern's text, as the user wrote it.
+impl serde::Serialize for TargetPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
     }
 }
 

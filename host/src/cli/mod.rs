@@ -15,14 +15,16 @@ use netcheck_runner_api::{CheckResult, NoProgress, Progress, Runner, Status};
 use crate::config::{self, Loaded, OutputFormat, Overrides};
 use crate::execute::Engine;
 use crate::plan;
-use crate::plugin_host::{Limits, PluginHost};
+use crate::plugin_host::PluginHost;
 use crate::probe::Prober;
 use crate::report::{self, Report};
 use crate::sign::Signer;
 
+mod cleanup;
 mod explain;
 mod iam_policy;
-mod policy;
+mod lambda;
+pub(crate) mod policy;
 mod progress;
 
 use progress::ProgressBar;
@@ -63,6 +65,9 @@ pub enum Command {
     /// Inspect the administrator's policy.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Remove what lambda runs left in AWS (found by tag): functions, log groups,
+    /// security groups, roles.
+    Cleanup(cleanup::CleanupArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,6 +120,8 @@ pub struct RunArgs {
     /// Treat warnings as failures for the exit code.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub lambda: lambda::LambdaArgs,
 }
 
 /// Entry point used by `main`.
@@ -157,6 +164,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(args) => explain::sign(args).await,
         Command::IamPolicy(args) => iam_policy::iam_policy(args).await,
         Command::Policy(policy::PolicyCommand::Check(args)) => policy::check(args),
+        Command::Cleanup(args) => cleanup::cleanup(args).await,
         Command::Config(ConfigCommand::Show(args)) => {
             let loaded = load_config(&args, &overrides(&args, None))?;
             print!("{}", loaded.show());
@@ -190,40 +198,17 @@ fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loa
     config::load(common.config.as_deref(), &env, overrides).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Load the bundled and configured plugins that the policy admits. A plugin the policy
-/// refuses is not loaded — none of its code runs — and comes back as a violation.
+/// Load the bundled and configured plugins that the policy admits (see
+/// [`policy::load_plugins`]), compiled plugins cached in the user's cache directory.
 fn load_plugins(
     cfg: &config::Config,
     policy: &crate::policy::Policy,
 ) -> anyhow::Result<(PluginHost, Vec<crate::policy::Violation>)> {
-    use sha2::Digest;
-    let mut host = PluginHost::new(Limits::default(), crate::plugin_host::default_cache_dir())?;
-    let mut refused = Vec::new();
-    for (name, bytes) in crate::plugin_host::bundled() {
-        let sha = hex::encode(sha2::Sha256::digest(bytes));
-        match policy.check_plugin(name, &sha, true) {
-            Ok(()) => host
-                .load_bytes(bytes, crate::plugin_host::PluginSource::Bundled)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-            Err(v) => refused.push(v),
-        }
-    }
-    for path in &cfg.plugins {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("plugin {}: cannot read it: {e}", path.display()))?;
-        let sha = hex::encode(sha2::Sha256::digest(&bytes));
-        if let Err(v) = policy.admit_plugin_file(&path.display().to_string(), &sha) {
-            refused.push(v);
-            continue;
-        }
-        host.load_file(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(meta) = host.plugins().iter().find(|p| p.sha256 == sha)
-            && let Err(v) = policy.check_plugin(&meta.name, &sha, false)
-        {
-            refused.push(v);
-        }
-    }
-    Ok((host, refused))
+    policy::load_plugins(
+        &cfg.plugins,
+        policy,
+        crate::plugin_host::default_cache_dir(),
+    )
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -236,9 +221,42 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let sets = plan::selected_sets(cfg, &args.sets)?;
     let region = resolve_region(cfg).await;
     let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
+    let lambda_flags = args.lambda.lambda_only_flags();
+    if cfg.runner != "lambda" && !lambda_flags.is_empty() {
+        anyhow::bail!(
+            "{} only apply to the lambda runner: add `--runner lambda` (the runner is `{}`, from {})",
+            lambda_flags.join(", "),
+            cfg.runner,
+            loaded
+                .origin("runner")
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "default".into())
+        );
+    }
+    let mut lambda_runner = None;
     let runner: Box<dyn Runner> = match cfg.runner.as_str() {
         "local" => Box::new(netcheck_runner_local::LocalRunner),
-        other => anyhow::bail!("unknown runner `{other}` (available: local)"),
+        "lambda" => {
+            let runner = lambda::runner(lambda::Inputs {
+                args: &args.lambda,
+                plan: &plan,
+                plugins: &plugins,
+                plugin_files: &cfg.plugins,
+                policy: &policy,
+                region: region.as_deref(),
+            })
+            .await?;
+            lambda_runner = Some((runner.ledger(), runner.run_id().to_string()));
+            eprintln!("netcheck run id: {}", runner.run_id());
+            Box::new(runner)
+        }
+        other => anyhow::bail!(
+            "unknown runner `{other}` (from {}; available: local, lambda)",
+            loaded
+                .origin("runner")
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "default".into())
+        ),
     };
     let mut violations = refused_plugins;
     violations.extend(policy::evaluate(&policy, &plan, &plugins, runner.name()));
@@ -264,13 +282,44 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let interactive = std::io::stderr().is_terminal() && cfg.output == OutputFormat::Table;
     let progress: Arc<dyn Progress> = if interactive {
         Arc::new(ProgressBar::new())
+    } else if runner.name() != "local" {
+        Arc::new(progress::PhaseLines)
     } else {
         Arc::new(NoProgress)
     };
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let results = runner.run(&plan, engine, progress.clone()).await?;
+    let outcome = runner.run(&plan, engine, progress.clone()).await;
     drop(progress);
+    let left_behind = match &lambda_runner {
+        Some((ledger, run_id)) => lambda::report_cleanup(ledger, run_id, args.lambda.keep),
+        None => false,
+    };
+    let (created, removed) = match &lambda_runner {
+        Some((ledger, _)) => (ledger.created_labels(), ledger.removed_labels()),
+        None => (vec![], vec![]),
+    };
+    let results = match outcome {
+        Ok(results) => results,
+        Err(e) => {
+            if let Some(refused) = e.downcast_ref::<netcheck_runner_lambda::Refused>() {
+                for objection in &refused.0 {
+                    eprintln!("policy: {objection}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+            policy::audit_resources(
+                &policy,
+                &plan,
+                &plugins,
+                runner.name(),
+                (&created, &removed),
+                region.as_deref(),
+            )
+            .await?;
+            return Err(e);
+        }
+    };
     let report = Report {
         results: &results,
         runner: runner.name(),
@@ -294,16 +343,18 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Junit => report::junit(&report),
     };
     print_out(&text);
-    policy::audit(
+    policy::audit_resources(
         &policy,
         &plan,
         &plugins,
         runner.name(),
-        &[],
-        Some(&results),
+        (&created, &removed),
         region.as_deref(),
     )
     .await?;
+    if left_behind {
+        return Ok(ExitCode::from(3));
+    }
     Ok(exit_code(&results, args.strict))
 }
 

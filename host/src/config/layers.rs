@@ -13,7 +13,18 @@ use super::values::format_duration;
 
 /// Environment variables the CLI reads itself; they are not configuration keys and are
 /// skipped here rather than reported as unknown.
-pub const CLI_ENV_VARS: [&str; 3] = ["NETCHECK_CONFIG", "NETCHECK_POLICY", "NETCHECK_LOG"];
+pub const CLI_ENV_VARS: [&str; 9] = [
+    "NETCHECK_CONFIG",
+    "NETCHECK_POLICY",
+    "NETCHECK_LOG",
+    // The lambda runner's flags (`netcheck run --help`).
+    "NETCHECK_SUBNETS",
+    "NETCHECK_SECURITY_GROUPS",
+    "NETCHECK_ROLE_ARN",
+    "NETCHECK_REGIONS",
+    "NETCHECK_LAMBDA_BOOTSTRAP",
+    "NETCHECK_RUN_ID",
+];
 
 /// How an environment variable's text becomes a value.
 #[derive(Clone, Copy)]

@@ -445,15 +445,13 @@ fn plugin_log_lines_reach_tracing_with_the_plugin_name() {
         .with_max_level(tracing::Level::INFO)
         .finish();
     let host = host_with(&["trap"]);
-    // Outside any Tokio runtime the call runs on this thread, under this subscriber.
-    // Other tests in this binary hit the same log callsite concurrently with no subscriber;
-    // tracing may have cached "not interested" for it in that race, so recompute interest
-    // once this subscriber is in place.
-    let report = tracing::subscriber::with_default(subscriber, || {
-        tracing::callsite::rebuild_interest_cache();
-        sandbox_report(&host, "trap")
-    })
-    .expect("judge works");
+    // The process-wide default, not a scoped one: other tests in this binary hit the same
+    // log callsite concurrently, and a thread-scoped subscriber raced with them over the
+    // callsite's cached interest (seen failing in CI twice). No other test here sets a
+    // subscriber, so this one may own the global default.
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    tracing::callsite::rebuild_interest_cache();
+    let report = sandbox_report(&host, "trap").expect("judge works");
     let logs =
         String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("logs are UTF-8");
     assert!(

@@ -12,7 +12,7 @@ use tempfile::TempDir;
 use super::emulators::Keys;
 
 /// The longest one CLI run may take before the test fails (checks use 1–3 s timeouts).
-const RUN_LIMIT: Duration = Duration::from_secs(120);
+const RUN_LIMIT: Duration = Duration::from_secs(240);
 
 /// A scratch directory plus the environment the binary runs with.
 pub struct Netcheck {
@@ -107,6 +107,11 @@ impl Netcheck {
 
     /// `netcheck <args>` with the hermetic environment.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.spawn(args).wait()
+    }
+
+    /// Starts `netcheck <args>` and returns without waiting (to signal it mid-run).
+    pub fn spawn(&self, args: &[&str]) -> Running {
         let home = self.dir.path().join("home");
         let missing = self.dir.path().join("no-such-aws-file");
         let stdout_path = self.dir.path().join("stdout.txt");
@@ -155,28 +160,70 @@ impl Netcheck {
             command.env(key, value);
         }
         let started = Instant::now();
-        let mut child = command
+        let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", env!("CARGO_BIN_EXE_netcheck")));
+        Running {
+            child,
+            started,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            stdout_path,
+            stderr_path,
+        }
+    }
+}
+
+/// A `netcheck` process started by [`Netcheck::spawn`].
+pub struct Running {
+    child: std::process::Child,
+    started: Instant,
+    args: Vec<String>,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+}
+
+impl Running {
+    /// Sends `signal` (`libc`-style number: 2 = SIGINT, 9 = SIGKILL, 15 = SIGTERM).
+    pub fn signal(&self, signal: i32) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("running kill");
+        assert!(
+            status.success(),
+            "kill -{signal} {} failed",
+            self.child.id()
+        );
+    }
+
+    /// What it printed so far on stderr.
+    pub fn stderr_so_far(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits for it to exit (failing the test after [`RUN_LIMIT`]).
+    pub fn wait(mut self) -> Output {
         let status = loop {
-            if let Some(status) = child.try_wait().expect("waiting for netcheck") {
+            if let Some(status) = self.child.try_wait().expect("waiting for netcheck") {
                 break status;
             }
-            if started.elapsed() > RUN_LIMIT {
-                let _ = child.kill();
-                let _ = child.wait();
+            if self.started.elapsed() > RUN_LIMIT {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
                 panic!(
-                    "netcheck {args:?} still running after {RUN_LIMIT:?}\n--- stderr ---\n{}",
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                    "netcheck {:?} still running after {RUN_LIMIT:?}\n--- stderr ---\n{}",
+                    self.args,
+                    std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
                 );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
         Output {
             code: status.code(),
-            stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
-            stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-            elapsed: started.elapsed(),
+            stdout: std::fs::read_to_string(&self.stdout_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.stderr_path).unwrap_or_default(),
+            elapsed: self.started.elapsed(),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`servers`]: loopback HTTP, HTTPS (self-signed or signed by a test CA), a TCP
 //!   listener that never answers, and a closed port.
 //! - [`dns`]: a UDP DNS server answering chosen names with chosen A/AAAA records.
+//! - [`fault_proxy`]: a loopback HTTP/1.1 reverse proxy in front of an emulator that
+//!   names each request's AWS operation, and can hold (stall) or fail chosen operations.
 //! - [`cli`]: runs the `netcheck` binary with a scrubbed environment (no real AWS
 //!   config, no instance metadata) and parses its JSON output.
 //!
@@ -24,6 +26,7 @@
 pub mod cli;
 pub mod dns;
 pub mod emulators;
+pub mod fault_proxy;
 pub mod process;
 pub mod servers;
 pub mod venv;

@@ -156,6 +156,14 @@ fn at<'a>(out: &'a Output, report: &'a Value, location: &str, name: &str) -> &'a
 fn checks_run_inside_a_function_per_subnet_and_nothing_is_left_behind() {
     let lab = lab();
     let n = lab.netcheck();
+    let policy = n.write(
+        "audited-policy.toml",
+        &format!(
+            "{}[audit]\nfile = \"audit.jsonl\"\n",
+            support::cli::TEST_POLICY
+        ),
+    );
+    let n = n.env("NETCHECK_POLICY", &policy.to_string_lossy());
     let subnets = format!("{SUBNET_A},{SUBNET_B}");
     let out = run_lambda(&n, &["--subnets", &subnets]);
     out.assert_code(0);
@@ -195,6 +203,38 @@ fn checks_run_inside_a_function_per_subnet_and_nothing_is_left_behind() {
         out.describe()
     );
     assert_empty(&lab.inventory(), "after a successful run");
+
+    // The audit line names everything created, and the same things removed.
+    let audit = std::fs::read_to_string(n.dir().join("audit.jsonl")).expect("audit file");
+    let line: Value = serde_json::from_str(audit.lines().last().unwrap()).expect("audit JSON");
+    assert_eq!(line["runner"], "lambda");
+    let list = |k: &str| -> Vec<String> {
+        let mut v: Vec<String> = line[k]
+            .as_array()
+            .unwrap_or_else(|| panic!("audit `{k}`: {line}"))
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let created = list("created");
+    assert_eq!(
+        created.len(),
+        6,
+        "role, SG, 2 log groups, 2 functions: {created:?}"
+    );
+    assert!(
+        created
+            .iter()
+            .any(|c| c.contains(":role/netcheck/netcheck-")),
+        "{created:?}"
+    );
+    assert!(
+        created.iter().any(|c| c.contains(":function:netcheck-")),
+        "{created:?}"
+    );
+    assert_eq!(list("removed"), created, "everything created was removed");
 }
 
 #[test]

@@ -208,6 +208,7 @@ fn load_plugins(
         &cfg.plugins,
         policy,
         crate::plugin_host::default_cache_dir(),
+        None,
     )
 }
 

@@ -64,11 +64,17 @@ pub fn load_plugins(
     files: &[PathBuf],
     policy: &Policy,
     cache_dir: Option<PathBuf>,
+    only_bundled: Option<&std::collections::BTreeSet<String>>,
 ) -> anyhow::Result<(PluginHost, Vec<Violation>)> {
     use sha2::Digest;
     let mut host = PluginHost::new(crate::plugin_host::Limits::default(), cache_dir)?;
     let mut refused = Vec::new();
     for (name, bytes) in crate::plugin_host::bundled() {
+        // Inside Lambda only the plan's plugins are compiled: a cold start pays for
+        // what it uses.
+        if only_bundled.is_some_and(|only| !only.contains(*name)) {
+            continue;
+        }
         let sha = hex::encode(sha2::Sha256::digest(bytes));
         match policy.check_plugin(name, &sha, true) {
             Ok(()) => host

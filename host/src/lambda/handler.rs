@@ -222,7 +222,13 @@ impl Handler {
         &self,
         request: &RemoteRequest,
     ) -> Result<Vec<netcheck_runner_api::CheckResult>, String> {
-        let (policy, plugins) = self.plugins_for(request.policy.as_ref()).await?;
+        let needed: std::collections::BTreeSet<String> = request
+            .plan
+            .checks
+            .iter()
+            .map(|c| c.plugin.clone())
+            .collect();
+        let (policy, plugins) = self.plugins_for(request.policy.as_ref(), needed).await?;
         let violations = crate::cli::policy::evaluate(&policy, &request.plan, &plugins, RUNNER);
         if !violations.is_empty() {
             return Err(refused_message(&violations));
@@ -254,8 +260,13 @@ impl Handler {
     async fn plugins_for(
         &self,
         wire: Option<&serde_json::Value>,
+        needed: std::collections::BTreeSet<String>,
     ) -> Result<(Arc<Policy>, Arc<PluginHost>), String> {
-        let key = wire.map(|w| w.to_string()).unwrap_or_default();
+        let key = format!(
+            "{}\n{}",
+            wire.map(|w| w.to_string()).unwrap_or_default(),
+            needed.iter().cloned().collect::<Vec<_>>().join(",")
+        );
         let mut loaded = self.loaded.lock().await;
         if let Some(l) = loaded.as_ref().filter(|l| l.key == key) {
             tracing::debug!("reusing the plugins loaded for this policy");
@@ -268,7 +279,7 @@ impl Handler {
         let for_load = policy.clone();
         let started = std::time::Instant::now();
         let (mut host, refused) = tokio::task::spawn_blocking(move || {
-            crate::cli::policy::load_plugins(&files, &for_load, cache_dir)
+            crate::cli::policy::load_plugins(&files, &for_load, cache_dir, Some(&needed))
         })
         .await
         .map_err(|e| format!("loading plugins stopped unexpectedly: {e}"))?
@@ -571,12 +582,16 @@ mod tests {
     async fn plugins_are_reused_for_the_same_policy() {
         let h = handler(None);
         let wire = policy("[targets]\ndeny = [\"10.0.0.0/8\"]");
-        let (_, first) = h.plugins_for(Some(&wire)).await.unwrap();
-        let (_, again) = h.plugins_for(Some(&wire)).await.unwrap();
+        let needed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        let (_, first) = h.plugins_for(Some(&wire), needed(&["tcp"])).await.unwrap();
+        let (_, again) = h.plugins_for(Some(&wire), needed(&["tcp"])).await.unwrap();
         assert!(Arc::ptr_eq(&first, &again));
-        let (_, other) = h.plugins_for(None).await.unwrap();
+        let (_, other) = h.plugins_for(None, needed(&["tcp", "sts"])).await.unwrap();
         assert!(!Arc::ptr_eq(&first, &other));
         assert!(other.find("tcp").is_some() && other.find("sts").is_some());
+        // Only the plan's bundled plugins are compiled (a cold start pays for what it uses).
+        assert!(first.find("tcp").is_some() && first.find("sts").is_none());
+        assert_eq!(other.plugins().len(), 2);
     }
 
     #[tokio::test]
@@ -590,7 +605,7 @@ mod tests {
 
         // Without a policy file any plugin loads.
         let h = handler(Some(plugins.clone()));
-        let (_, host) = h.plugins_for(None).await.unwrap();
+        let (_, host) = h.plugins_for(None, Default::default()).await.unwrap();
         let custom: Vec<_> = host
             .plugins()
             .iter()

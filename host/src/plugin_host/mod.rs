@@ -381,6 +381,19 @@ mod tests {
         );
     }
 
+    /// The Lambda handler compiles only the bundled plugins a plan names, selecting
+    /// them by their bundled name: it must be the name each plugin describes itself with.
+    #[test]
+    fn bundled_names_are_the_names_plugins_describe() {
+        for (name, bytes) in bundled() {
+            let mut host = PluginHost::new(Limits::default(), None).expect("host");
+            host.load_bytes(bytes, PluginSource::Bundled)
+                .expect("bundled plugin loads");
+            let described: Vec<&str> = host.plugins().iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(described, [*name], "bundled as `{name}`");
+        }
+    }
+
     #[test]
     fn per_plugin_limits_override_the_defaults() {
         let mut host = PluginHost::new(Limits::default(), None).expect("host");

@@ -274,3 +274,24 @@ async fn managed_log_groups(sdk: &SdkConfig, selector: &Selector) -> anyhow::Res
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::Selector;
+
+    #[test]
+    fn all_spares_runs_younger_than_the_cut_off() {
+        // 2026-11-23T16:01:02Z
+        let started = UNIX_EPOCH + Duration::from_secs(1_795_449_662);
+        let id = "20261123-160102-a1b2";
+        let before = Selector::StartedBefore(started + Duration::from_secs(1));
+        let after = Selector::StartedBefore(started - Duration::from_secs(1));
+        assert!(before.matches(id), "older than the cut-off: removed");
+        assert!(!after.matches(id), "a run in progress is left alone");
+        assert!(!before.matches("not-a-run-id"), "foreign names never match");
+        assert!(Selector::Run(id.into()).matches(id));
+        assert!(!Selector::Run(id.into()).matches("20261123-160102-a1b3"));
+    }
+}

@@ -152,6 +152,15 @@ impl LambdaRunner {
         } else {
             o.regions.clone()
         };
+        progress.phase(
+            "lambda",
+            &format!(
+                "packaged {} ({:.1} MB zip, {})",
+                o.package.bootstrap,
+                o.package.zip.len() as f64 / 1_048_576.0,
+                o.package.arch
+            ),
+        );
         progress.phase("lambda", "looking up accounts and subnets");
         let accounts = self
             .cancellable(placement::accounts(&o.sdk, &o.assume_roles, &o.run_id))

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::cli::{Netcheck, Output, toml_str};
+use support::cli::{Netcheck, Output, Running, toml_str};
 use support::emulators::{Emulator, Keys, Ministack};
 use support::fault_proxy::{FaultProxy, aws_json_error, ec2_xml_error};
 use support::venv;
@@ -343,28 +343,35 @@ const STOP_POINTS: [(&str, &str); 4] = [
     ("mid-invoke", "Invoke"),
 ];
 
+/// Starts a run in `SUBNET_A` that the proxy holds at `operation`; returns once held.
+fn stopped_at(lab: &Lab, n: &Netcheck, step: &str, operation: &str) -> Running {
+    lab.proxy.stall(operation);
+    let args = [
+        "run",
+        "--runner",
+        "lambda",
+        "--subnets",
+        SUBNET_A,
+        "-o",
+        "json",
+    ];
+    let running = n.spawn(&args);
+    assert!(
+        lab.proxy
+            .wait_for_stalled(operation, Duration::from_secs(120)),
+        "{step}: never reached {operation}:\n{}",
+        running.stderr_so_far()
+    );
+    running
+}
+
 #[test]
 fn a_run_killed_at_any_step_is_cleaned_up_by_netcheck_cleanup() {
     let lab = lab();
     for (i, (step, operation)) in STOP_POINTS.iter().enumerate() {
         let run_id = format!("20261123-1700{i:02}-00a{i}");
         let n = lab.netcheck().env("NETCHECK_RUN_ID", &run_id);
-        lab.proxy.stall(operation);
-        let running = n.spawn(&[
-            "run",
-            "--runner",
-            "lambda",
-            "--subnets",
-            SUBNET_A,
-            "-o",
-            "json",
-        ]);
-        assert!(
-            lab.proxy
-                .wait_for_stalled(operation, Duration::from_secs(120)),
-            "{step}: never reached {operation}:\n{}",
-            running.stderr_so_far()
-        );
+        let running = stopped_at(&lab, &n, step, operation);
         running.signal(9);
         let killed = running.wait();
         assert_eq!(killed.code, None, "{step}: killed by a signal");
@@ -389,22 +396,7 @@ fn ctrl_c_at_any_step_cleans_up_before_exiting() {
     let lab = lab();
     for (step, operation) in [STOP_POINTS[0], STOP_POINTS[3]] {
         let n = lab.netcheck();
-        lab.proxy.stall(operation);
-        let running = n.spawn(&[
-            "run",
-            "--runner",
-            "lambda",
-            "--subnets",
-            SUBNET_A,
-            "-o",
-            "json",
-        ]);
-        assert!(
-            lab.proxy
-                .wait_for_stalled(operation, Duration::from_secs(120)),
-            "{step}: never reached {operation}:\n{}",
-            running.stderr_so_far()
-        );
+        let running = stopped_at(&lab, &n, step, operation);
         running.signal(2);
         // The held call was sent: AWS answers it after the Ctrl-C, and netcheck must
         // record (and remove) what it made rather than forget it.

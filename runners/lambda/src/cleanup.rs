@@ -178,6 +178,12 @@ pub async fn sweep(
     Ok(())
 }
 
+/// Whether `tags` mark a resource netcheck created for run `run`.
+fn managed_by_run(tags: Option<&std::collections::HashMap<String, String>>, run: &str) -> bool {
+    let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+    tag(MANAGED_TAG) == Some("true") && tag(RUN_ID_TAG) == Some(run)
+}
+
 /// `(name, arn)` of functions named `netcheck-<run id>-…` and tagged managed, of the
 /// selected runs.
 async fn managed_functions(
@@ -211,10 +217,7 @@ async fn managed_functions(
         else {
             continue;
         };
-        let tags = tags.tags();
-        let managed = tags.and_then(|t| t.get(MANAGED_TAG)).map(String::as_str) == Some("true");
-        let of_run = tags.and_then(|t| t.get(RUN_ID_TAG)).map(String::as_str) == Some(run);
-        if managed && of_run {
+        if managed_by_run(tags.tags(), run) {
             out.push((name.to_string(), arn.to_string()));
         }
     }
@@ -265,10 +268,7 @@ async fn managed_log_groups(sdk: &SdkConfig, selector: &Selector) -> anyhow::Res
         else {
             continue;
         };
-        let tags = tags.tags();
-        let managed = tags.and_then(|t| t.get(MANAGED_TAG)).map(String::as_str) == Some("true");
-        let of_run = tags.and_then(|t| t.get(RUN_ID_TAG)).map(String::as_str) == Some(run);
-        if managed && of_run {
+        if managed_by_run(tags.tags(), run) {
             out.push(name.to_string());
         }
     }

@@ -60,28 +60,13 @@ async fn lookup(policy: Arc<Policy>, region: String) -> anyhow::Result<String> {
         .map_err(|e| {
             anyhow::anyhow!(
                 "STS GetCallerIdentity in {region} failed: {}",
-                error_chain(&e)
+                netcheck_runner_aws::aws_error::error_chain(&e)
             )
         })?;
     answer
         .arn()
         .map(str::to_string)
         .ok_or_else(|| anyhow::anyhow!("STS GetCallerIdentity in {region} returned no ARN"))
-}
-
-/// An error and its sources, `: `-separated, each message once (the SDK's wrappers
-/// repeat their source's text).
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 /// Checks the resolved STS endpoint against the policy before the request is signed.

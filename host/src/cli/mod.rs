@@ -300,24 +300,29 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some((ledger, _)) => (ledger.created_labels(), ledger.removed_labels()),
         None => (vec![], vec![]),
     };
+    if let Err(e) = &outcome
+        && let Some(refused) = e.downcast_ref::<netcheck_runner_lambda::Refused>()
+    {
+        for objection in &refused.0 {
+            eprintln!("policy: {objection}");
+        }
+        return Ok(ExitCode::from(2));
+    }
+    // One audit line whether the run went ahead or stopped: it names what was created
+    // and removed either way.
+    let audited = policy::audit_resources(
+        &policy,
+        &plan,
+        &plugins,
+        runner.name(),
+        (&created, &removed),
+        region.as_deref(),
+    )
+    .await;
     let results = match outcome {
         Ok(results) => results,
         Err(e) => {
-            if let Some(refused) = e.downcast_ref::<netcheck_runner_lambda::Refused>() {
-                for objection in &refused.0 {
-                    eprintln!("policy: {objection}");
-                }
-                return Ok(ExitCode::from(2));
-            }
-            policy::audit_resources(
-                &policy,
-                &plan,
-                &plugins,
-                runner.name(),
-                (&created, &removed),
-                region.as_deref(),
-            )
-            .await?;
+            audited?;
             return Err(e);
         }
     };
@@ -344,15 +349,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Junit => report::junit(&report),
     };
     print_out(&text);
-    policy::audit_resources(
-        &policy,
-        &plan,
-        &plugins,
-        runner.name(),
-        (&created, &removed),
-        region.as_deref(),
-    )
-    .await?;
+    audited?;
     if left_behind {
         return Ok(ExitCode::from(3));
     }

@@ -40,7 +40,7 @@ fn answer<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<An
 
 /// An error and its sources, `: `-separated, each message once (the SDK's wrappers
 /// repeat their source's text).
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {

@@ -3,11 +3,14 @@
 //! - Every workspace member directly under `plugins/` except `guest` is a bundled plugin:
 //!   `$OUT_DIR/bundled.rs` lists them as `(name, include_bytes!(..))`, name = directory name.
 //! - Members under `plugins/testing/` are sandbox test plugins: they are not bundled; their
-//!   `.wasm` files are copied to `$OUT_DIR/test-plugins/<name>.wasm` and the directory is
-//!   passed to the crate as `NETCHECK_TEST_PLUGINS_DIR`.
+//!   `.wasm` files are copied to `$OUT_DIR/test-plugins/<name>.wasm` (tests find them
+//!   through `env!("OUT_DIR")`).
 //! - The plugins build in their own target directory (`NETCHECK_WASM_TARGET_DIR`, else
 //!   `<host target dir>/wasm-plugins`) so the inner cargo never waits on the outer one's lock.
-//! - `NETCHECK_WASMTIME_VERSION` (from `../Cargo.lock`) keys the precompiled-plugin cache.
+//! - `$OUT_DIR/build_facts.rs` holds build-time facts as constants (the wasmtime version
+//!   from `../Cargo.lock`, which keys the precompiled-plugin cache). They are never passed
+//!   as `cargo::rustc-env`: cargo exports those into the environment of `cargo run` and
+//!   `cargo test`, where a `NETCHECK_*` name would read as the user's runtime setting.
 
 use std::env;
 use std::fs;
@@ -73,10 +76,10 @@ fn run() -> Result<(), String> {
     if lock.exists() {
         println!("cargo::rerun-if-changed={}", lock.display());
     }
-    println!(
-        "cargo::rustc-env=NETCHECK_WASMTIME_VERSION={}",
-        locked_version(&lock, "wasmtime").unwrap_or_else(|| "unknown".to_string())
-    );
+    write_build_facts(
+        &out_dir.join("build_facts.rs"),
+        &locked_version(&lock, "wasmtime").unwrap_or_else(|| "unknown".to_string()),
+    )?;
     emit_rerun_for_sources(&plugins_dir)?;
 
     let members = workspace_members(&plugins_dir)?;
@@ -117,11 +120,16 @@ fn run() -> Result<(), String> {
             }
         }
     }
-    println!(
-        "cargo::rustc-env=NETCHECK_TEST_PLUGINS_DIR={}",
-        test_dir.display()
-    );
     write_bundled_rs(&out_dir.join("bundled.rs"), &mut bundled)
+}
+
+/// Build-time facts as Rust constants, `include!`d by the crate.
+fn write_build_facts(path: &Path, wasmtime_version: &str) -> Result<(), String> {
+    let text = format!(
+        "/// The wasmtime version the host was built with (from Cargo.lock).\n\
+         pub const WASMTIME_VERSION: &str = {wasmtime_version:?};\n"
+    );
+    write_if_changed(path, &text)
 }
 
 fn var(name: &str) -> Result<String, String> {
@@ -392,8 +400,13 @@ fn write_bundled_rs(dest: &Path, bundled: &mut [(String, PathBuf)]) -> Result<()
         code.push_str(&format!("    ({name:?}, include_bytes!({path:?})),\n"));
     }
     code.push_str("]\n");
-    if fs::read_to_string(dest).is_ok_and(|old| old == code) {
+    write_if_changed(dest, &code)
+}
+
+/// Writes `text` unless `dest` already holds it (an unchanged file keeps its mtime).
+fn write_if_changed(dest: &Path, text: &str) -> Result<(), String> {
+    if fs::read_to_string(dest).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    fs::write(dest, code).map_err(|e| format!("writing {}: {e}", dest.display()))
+    fs::write(dest, text).map_err(|e| format!("writing {}: {e}", dest.display()))
 }

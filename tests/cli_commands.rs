@@ -449,3 +449,187 @@ fn sign_send_is_accepted_by_ministack_and_a_wrong_secret_is_not() {
         out.describe()
     );
 }
+
+// ------------------------------------------------------------ the README's first command
+
+/// The repository root (where `netcheck.toml` and `README.md` are).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// `cargo run -p netcheck -- run`, exactly as the README shows it, from the repository
+/// root, as a newcomer runs it: a fresh HOME with no AWS files, no AWS or NETCHECK
+/// variables — only what keeps the test on this machine: the instance-metadata endpoint
+/// is a closed loopback port (aws-config would otherwise ask 169.254.169.254) and DNS goes
+/// to a loopback server that knows no names (so no query leaves the machine). cargo
+/// exports its build scripts' `rustc-env` into the program's environment: this is the test
+/// that would have caught build-time facts leaking in as `NETCHECK_*` settings.
+#[test]
+fn the_readmes_first_command_runs_verbatim_and_reaches_the_probes() {
+    let readme = fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    assert!(
+        readme.contains("\ncargo run -p netcheck -- run "),
+        "the README's first command is no longer `cargo run -p netcheck -- run`"
+    );
+    let dns = support::dns::DnsServer::start(&[]);
+    let home = tempfile::tempdir().expect("temp HOME");
+    let real_home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".cargo"));
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".rustup"));
+    // The test's own target directory: the binary is already built there.
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .parent()
+                .unwrap()
+                .to_path_buf()
+        });
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command
+        .args(["run", "-p", "netcheck", "--", "run"])
+        .current_dir(repo_root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("CARGO_HOME", &cargo_home)
+        .env("RUSTUP_HOME", &rustup_home)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .env(
+            "XDG_CACHE_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+        )
+        .env(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            format!("http://127.0.0.1:{}", support::servers::closed_port()),
+        )
+        .env("NETCHECK_NAMESERVERS", dns.address())
+        .stdin(std::process::Stdio::null());
+    for keep in ["RUSTUP_TOOLCHAIN", "NETCHECK_WASM_TARGET_DIR"] {
+        if let Some(v) = std::env::var_os(keep) {
+            command.env(keep, v);
+        }
+    }
+    let out = command.output().expect("running cargo run");
+    let (code, stdout, stderr) = (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let describe = format!("exit {code:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "reaches the probes (exit 0 or 1, never 2):\n{describe}"
+    );
+    assert!(!stderr.contains("not a netcheck setting"), "{describe}");
+    assert!(
+        stderr.contains("no AWS region is configured") && stderr.contains("using us-east-1"),
+        "the default region is said once on stderr:\n{describe}"
+    );
+    assert_eq!(
+        stderr.matches("no AWS region is configured").count(),
+        1,
+        "{describe}"
+    );
+    assert!(
+        stdout.starts_with("runner local · region us-east-1 (default)\n"),
+        "the table header names the region:\n{describe}"
+    );
+    for check in [
+        "aws-core/sts",
+        "aws-core/kms",
+        "aws-core/ssm",
+        "aws-core/s3",
+    ] {
+        assert!(stdout.contains(check), "{check} has a row:\n{describe}");
+    }
+    assert!(
+        stdout.contains("dns-failed"),
+        "the probes ran (DNS answered NXDOMAIN):\n{describe}"
+    );
+    assert!(dns.queries() > 0, "netcheck asked the loopback DNS server");
+}
+
+/// On EC2 with no region configured anywhere, the instance's region is used (through a
+/// loopback IMDSv2 endpoint), never the default.
+#[test]
+fn on_an_instance_the_region_comes_from_instance_metadata() {
+    // IMDSv2: PUT /latest/api/token, then GET .../placement/region. One answer serves
+    // both (the token is "eu-central-1" too).
+    let imds = support::servers::HttpServer::start_with_headers(
+        200,
+        &[("x-aws-ec2-metadata-token-ttl-seconds", "21600")],
+        "eu-central-1",
+    );
+    let dns = support::dns::DnsServer::start(&[]);
+    let n = Netcheck::new()
+        .env("AWS_EC2_METADATA_DISABLED", "false")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url())
+        .env("NETCHECK_NAMESERVERS", &dns.address());
+    let out = n.run_config(
+        "[sets.core]\ndescription = \"x\"\nchecks = [ { name = \"kms\", url = \"https://kms.{region}.amazonaws.com/\" } ]\n",
+        "json",
+    );
+    let report = out.json();
+    assert_eq!(report["region"], "eu-central-1", "{}", out.describe());
+    assert_eq!(
+        report["region_source"],
+        "instance metadata",
+        "{}",
+        out.describe()
+    );
+    assert_eq!(
+        out.result("kms")["url"],
+        "https://kms.eu-central-1.amazonaws.com/"
+    );
+    assert!(
+        !out.stderr.contains("no AWS region is configured"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        imds.requests()
+            .iter()
+            .any(|r| r.target == "/latest/meta-data/placement/region"),
+        "{:?}",
+        imds.requests()
+    );
+}
+
+/// An unknown `NETCHECK_*` variable (a CI system's) warns once and the run goes on.
+#[test]
+fn an_unknown_netcheck_variable_warns_and_the_run_goes_on() {
+    let n = Netcheck::new()
+        .env("NETCHECK_BUILD_NUMBER", "42")
+        .env("NETCHECK_TIMEOUTS", "1s");
+    let out = n.run_config(
+        "region = \"us-east-1\"\n[sets.core]\nchecks = [ { name = \"closed\", url = \"tcp://127.0.0.1:9\" } ]\n",
+        "json",
+    );
+    out.assert_code(1);
+    out.assert_result("closed", "fail", "tcp-refused");
+    assert_eq!(
+        out.stderr
+            .matches("warning: environment variable NETCHECK_BUILD_NUMBER")
+            .count(),
+        1,
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr.contains("did you mean NETCHECK_TIMEOUT?"),
+        "{}",
+        out.describe()
+    );
+}

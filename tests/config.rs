@@ -464,16 +464,28 @@ fn unknown_check_and_set_keys_are_errors() {
 }
 
 #[test]
-fn unknown_netcheck_variable_is_an_error() {
+fn unknown_netcheck_variable_is_a_warning_not_an_error() {
     let d = dir();
-    let err = load_err(
+    let loaded = load_in(
         d.path(),
-        &[("NETCHECK_CONCURENCY", "4")],
+        None,
+        &[
+            ("NETCHECK_CONCURENCY".to_string(), "4".to_string()),
+            ("NETCHECK_CACHE".to_string(), "/tmp/cache".to_string()),
+        ],
         &Overrides::default(),
+    )
+    .expect("an unknown NETCHECK_ variable must not stop the run");
+    assert_eq!(
+        loaded.config.concurrency, 16,
+        "the typo'd variable is ignored"
     );
+    let [warning] = loaded.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", loaded.warnings)
+    };
     assert!(
-        err.starts_with("environment variable NETCHECK_CONCURENCY: not a netcheck setting (did you mean NETCHECK_CONCURRENCY?)"),
-        "{err}"
+        warning.starts_with("environment variable NETCHECK_CONCURENCY: not a netcheck setting (did you mean NETCHECK_CONCURRENCY?)"),
+        "{warning}"
     );
 }
 
@@ -662,4 +674,32 @@ fn relative_paths_resolve_against_their_layer() {
         ]
     );
     assert_eq!(loaded.config.ca_file, Some(d.path().join("env-ca.pem")));
+}
+
+#[test]
+fn a_toml_datetime_is_named_as_one() {
+    let d = dir();
+    write(
+        d.path(),
+        "netcheck.toml",
+        "timeout = 1979-05-27T07:32:00Z\n",
+    );
+    let err = load_err(d.path(), &[], &Overrides::default());
+    assert!(
+        err.starts_with("netcheck.toml: key `timeout`: a TOML date-time"),
+        "{err}"
+    );
+    assert!(!err.contains("$__toml") && !err.contains("map"), "{err}");
+
+    write(
+        d.path(),
+        "netcheck.toml",
+        "[[sets.core.checks]]\nurl = \"https://example.com/\"\ntimeout = 1979-05-27\n",
+    );
+    let err = load_err(d.path(), &[], &Overrides::default());
+    assert!(err.contains("key `sets.core.checks[0].timeout`"), "{err}");
+    assert!(
+        err.contains("date-time") && !err.contains("$__toml"),
+        "{err}"
+    );
 }

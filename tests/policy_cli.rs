@@ -140,7 +140,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A test plugin component (a valid component whose `describe` works).
 fn test_plugin(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("NETCHECK_TEST_PLUGINS_DIR")).join(format!("{name}.wasm"));
+    let path = Path::new(concat!(env!("OUT_DIR"), "/test-plugins")).join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading test plugin {}: {e}", path.display()))
 }
 

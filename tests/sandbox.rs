@@ -24,7 +24,7 @@ use netcheck_runner_api::Target;
 const MISBEHAVING: [&str; 4] = ["spin", "hog", "trap", "bloat"];
 
 fn test_plugin(name: &str) -> PathBuf {
-    Path::new(env!("NETCHECK_TEST_PLUGINS_DIR")).join(format!("{name}.wasm"))
+    Path::new(concat!(env!("OUT_DIR"), "/test-plugins")).join(format!("{name}.wasm"))
 }
 
 /// A host with the named test plugins loaded. The tests share a compile cache (cargo's

@@ -25,5 +25,6 @@ pub mod plan;
 pub mod plugin_host;
 pub mod policy;
 pub mod probe;
+pub mod region;
 pub mod report;
 pub mod sign;

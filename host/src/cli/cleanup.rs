@@ -59,18 +59,18 @@ pub async fn cleanup(args: CleanupArgs) -> anyhow::Result<ExitCode> {
             Selector::StartedBefore(SystemTime::now() - age)
         }
     };
-    let region = super::resolve_region(cfg).await;
+    let region = super::resolve_region(&loaded).await;
     let regions = if args.regions.is_empty() {
-        vec![region.clone().ok_or_else(|| {
-            anyhow::anyhow!("cleanup needs a region: set --regions, --region or AWS_REGION")
-        })?]
+        // Never the fallback region: a sweep of the wrong region would say "nothing to remove".
+        if region.source.is_default() {
+            anyhow::bail!("cleanup needs a region: set --regions, --region or AWS_REGION");
+        }
+        vec![region.name.clone()]
     } else {
         args.regions.clone()
     };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = &region {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.name));
     let sdk = loader.load().await;
     let accounts = placement::accounts(&sdk, &args.assume_roles, "cleanup").await?;
     let ledger = Ledger::new();

@@ -26,8 +26,8 @@ pub async fn iam_policy(args: IamPolicyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let sets = plan::selected_sets(cfg, &args.sets)?;
-    let region = resolve_region(cfg).await;
-    let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
+    let region = resolve_region(&loaded).await;
+    let plan = plan::build(cfg, &plugins, &sets, Some(&region.name))?;
     let actions = iam::actions(&plan, &plugins).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "{}",

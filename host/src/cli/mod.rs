@@ -17,6 +17,7 @@ use crate::execute::Engine;
 use crate::plan;
 use crate::plugin_host::PluginHost;
 use crate::probe::Prober;
+use crate::region::{self, Region};
 use crate::report::{self, Report};
 use crate::sign::Signer;
 
@@ -195,7 +196,12 @@ fn load_config(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loa
             )
         })
         .collect();
-    config::load(common.config.as_deref(), &env, overrides).map_err(|e| anyhow::anyhow!("{e}"))
+    let loaded = config::load(common.config.as_deref(), &env, overrides)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(loaded)
 }
 
 /// Load the bundled and configured plugins that the policy admits (see
@@ -220,8 +226,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     policy::apply_limits(&policy, &mut plugins);
     let plugins = Arc::new(plugins);
     let sets = plan::selected_sets(cfg, &args.sets)?;
-    let region = resolve_region(cfg).await;
-    let plan = plan::build(cfg, &plugins, &sets, region.as_deref())?;
+    let region = resolve_region(&loaded).await;
+    let plan = plan::build(cfg, &plugins, &sets, Some(&region.name))?;
+    if plan.checks.is_empty() && !args.allow_empty {
+        anyhow::bail!("{}", nothing_to_check(&loaded, &sets));
+    }
     let lambda_flags = args.lambda.lambda_only_flags();
     if cfg.runner != "lambda" && !lambda_flags.is_empty() {
         anyhow::bail!(
@@ -244,7 +253,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 plugins: &plugins,
                 plugin_files: &cfg.plugins,
                 policy: &policy,
-                region: region.as_deref(),
+                region: Some(&region.name),
             })
             .await?;
             lambda_runner = Some((runner.ledger(), runner.run_id().to_string()));
@@ -270,7 +279,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             runner.name(),
             &violations,
             None,
-            region.as_deref(),
+            Some(&region.name),
         )
         .await?;
         return Ok(ExitCode::from(2));
@@ -316,7 +325,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         &plugins,
         runner.name(),
         (&created, &removed),
-        region.as_deref(),
+        Some(&region.name),
     )
     .await;
     let results = match outcome {
@@ -363,12 +372,21 @@ fn print_out(text: &str) {
     let _ = writeln!(out, "{}", text.trim_end()).and_then(|_| out.flush());
 }
 
-/// The default region: config/env/flag, else the AWS config chain.
-async fn resolve_region(cfg: &config::Config) -> Option<String> {
-    match &cfg.region {
-        Some(r) => Some(r.clone()),
-        None => crate::sign::default_region().await,
+/// The run's default region (config/env/flag, else the AWS chain, else
+/// [`region::DEFAULT_REGION`]); says once on stderr when the default applies.
+async fn resolve_region(loaded: &Loaded) -> Region {
+    let configured = loaded.config.region.as_deref().map(|name| {
+        let origin = loaded
+            .origin("region")
+            .cloned()
+            .unwrap_or(config::Origin::Default);
+        (name, origin)
+    });
+    let region = region::resolve(configured).await;
+    if let Some(notice) = region.default_notice() {
+        eprintln!("{notice}");
     }
+    region
 }
 
 /// 0 all passed (or warned, unless strict), 1 otherwise.

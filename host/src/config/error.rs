@@ -45,6 +45,18 @@ impl ConfigError {
         &self.message
     }
 
+    /// The same error, about a TOML date-time where the key takes another kind of value.
+    pub(crate) fn datetime(mut self) -> Self {
+        if let Some(key) = &self.key {
+            let marker = ".\"$__toml_private_datetime\"";
+            self.key = Some(key.trim_end_matches(marker).to_string());
+        }
+        self.message = "a TOML date-time is not a value this key takes: write it as a quoted \
+                        string (e.g. timeout = \"5s\")"
+            .to_string();
+        self
+    }
+
     /// Converts figment's extraction error, reading the origin from its metadata.
     pub(crate) fn from_figment(e: figment::Error) -> Self {
         let origin = e.metadata.as_ref().map(Origin::from_metadata);

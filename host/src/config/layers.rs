@@ -147,17 +147,43 @@ fn source_line(text: &str, span: Range<usize>) -> Option<&str> {
     text.get(start..end).map(str::trim_end)
 }
 
-/// One layer per recognised, non-empty `NETCHECK_*` variable. Unknown `NETCHECK_*`
-/// variables are errors (a misspelt variable must not be ignored), except the ones the
-/// CLI reads itself ([`CLI_ENV_VARS`]).
-pub fn env(vars: &[(String, String)]) -> Result<Vec<Layer>, ConfigError> {
-    let mut layers = Vec::new();
+/// Variables of netcheck's build and test tooling (`scripts/*.sh`, `host/build.rs`): they
+/// share the prefix but configure no run, so they are skipped without a word.
+pub const TOOLING_ENV_VARS: [&str; 3] = [
+    "NETCHECK_CACHE",
+    "NETCHECK_VENV",
+    "NETCHECK_WASM_TARGET_DIR",
+];
+
+/// The environment's layers, and a warning for each `NETCHECK_*` variable that is not
+/// netcheck's.
+pub struct EnvLayers {
+    /// One layer per recognised, non-empty variable.
+    pub layers: Vec<Layer>,
+    /// `environment variable NETCHECK_X: not a netcheck setting (did you mean ...?) ...`.
+    pub warnings: Vec<String>,
+}
+
+/// One layer per recognised, non-empty `NETCHECK_*` variable. An unknown `NETCHECK_*`
+/// variable (a CI system's, a wrapper script's, or a typo) does not stop the run: the user
+/// did not write it in netcheck's own files, so it is a warning with the closest name.
+/// The variables the CLI reads itself ([`CLI_ENV_VARS`]) and the tooling's
+/// ([`TOOLING_ENV_VARS`]) are skipped.
+pub fn env(vars: &[(String, String)]) -> EnvLayers {
+    let mut out = EnvLayers {
+        layers: Vec::new(),
+        warnings: Vec::new(),
+    };
     for (name, value) in vars {
-        if !name.starts_with("NETCHECK_") || CLI_ENV_VARS.contains(&name.as_str()) {
+        if !name.starts_with("NETCHECK_")
+            || CLI_ENV_VARS.contains(&name.as_str())
+            || TOOLING_ENV_VARS.contains(&name.as_str())
+        {
             continue;
         }
         let Some(&(_, key)) = ENV_VARS.iter().find(|(var, _)| var == name) else {
-            return Err(unknown_env_var(name));
+            out.warnings.push(unknown_env_var(name));
+            continue;
         };
         if value.trim().is_empty() {
             continue;
@@ -166,21 +192,21 @@ pub fn env(vars: &[(String, String)]) -> Result<Vec<Layer>, ConfigError> {
             EnvShape::Text => Value::from(value.clone()),
             EnvShape::List => Value::from(split_list(value)),
         };
-        layers.push(single(Origin::Env(name.clone()), key, v));
+        out.layers.push(single(Origin::Env(name.clone()), key, v));
     }
-    Ok(layers)
+    out
 }
 
-fn unknown_env_var(name: &str) -> ConfigError {
+fn unknown_env_var(name: &str) -> String {
     let known = ENV_VARS.iter().map(|(v, _)| *v).chain(CLI_ENV_VARS);
-    let mut msg = String::from("not a netcheck setting");
+    let mut msg = format!("environment variable {name}: not a netcheck setting");
     if let Some(near) = closest(name, known.clone()) {
         msg.push_str(&format!(" (did you mean {near}?)"));
     }
-    msg.push_str("; netcheck reads ");
+    msg.push_str("; ignored. netcheck reads ");
     msg.push_str(&known.collect::<Vec<_>>().join(", "));
-    msg.push_str(". Unset it or fix the name.");
-    ConfigError::new(Some(Origin::Env(name.to_string())), None, msg)
+    msg.push('.');
+    msg
 }
 
 fn split_list(text: &str) -> Vec<String> {
@@ -241,12 +267,12 @@ mod tests {
 
     #[test]
     fn env_lists_are_split_on_commas_and_blanks_skipped() {
-        let layers = env(&vars(&[
+        let EnvLayers { layers, warnings } = env(&vars(&[
             ("NETCHECK_SETS", " aws-core, ,db "),
             ("NETCHECK_REGION", ""),
             ("PATH", "/bin"),
-        ]))
-        .unwrap();
+        ]));
+        assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(layers.len(), 1);
         assert_eq!(layers[0].origin, Origin::Env("NETCHECK_SETS".into()));
         let got = layers[0].data.get("default_sets").cloned();
@@ -254,23 +280,30 @@ mod tests {
     }
 
     #[test]
-    fn cli_variables_are_not_settings_and_unknown_ones_are_errors() {
-        assert!(
-            env(&vars(&[
-                ("NETCHECK_CONFIG", "x.toml"),
-                ("NETCHECK_POLICY", "p"),
-                ("NETCHECK_LOG", "debug"),
-            ]))
-            .unwrap()
-            .is_empty()
-        );
-        let err = env(&vars(&[("NETCHECK_TIMEOUTS", "5s")])).unwrap_err();
-        let text = err.to_string();
+    fn cli_and_tooling_variables_are_skipped_and_unknown_ones_warn() {
+        let quiet = env(&vars(&[
+            ("NETCHECK_CONFIG", "x.toml"),
+            ("NETCHECK_POLICY", "p"),
+            ("NETCHECK_LOG", "debug"),
+            ("NETCHECK_CACHE", "/tmp/c"),
+            ("NETCHECK_VENV", "/tmp/v"),
+        ]));
+        assert!(quiet.layers.is_empty());
+        assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+        let typo = env(&vars(&[
+            ("NETCHECK_TIMEOUTS", "5s"),
+            ("NETCHECK_REGION", "x"),
+        ]));
+        assert_eq!(typo.layers.len(), 1, "the known variable still applies");
+        let [text] = typo.warnings.as_slice() else {
+            panic!("one warning expected: {:?}", typo.warnings)
+        };
         assert!(
             text.starts_with("environment variable NETCHECK_TIMEOUTS: not a netcheck setting"),
             "{text}"
         );
         assert!(text.contains("did you mean NETCHECK_TIMEOUT?"), "{text}");
+        assert!(text.contains("ignored"), "{text}");
     }
 
     #[test]

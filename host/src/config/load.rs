@@ -22,6 +22,9 @@ pub struct Loaded {
     pub(super) origins: BTreeMap<&'static str, Origin>,
     /// Origin of each entry of `config.plugins`, in order.
     pub(super) plugin_origins: Vec<Origin>,
+    /// Things worth telling the user that do not stop the run (an unknown `NETCHECK_*`
+    /// variable); the CLI prints each once on stderr.
+    pub warnings: Vec<String>,
 }
 
 impl Loaded {
@@ -76,14 +79,19 @@ pub fn load_in(
         })?;
         figment = figment.merge(layers::file(display, path.clone(), &text)?);
     }
-    for layer in layers::env(env)? {
+    let env = layers::env(env);
+    for layer in env.layers {
         figment = figment.merge(layer);
     }
     for layer in layers::flags(overrides) {
         figment = figment.merge(layer);
     }
 
-    let raw: RawConfig = figment.extract().map_err(ConfigError::from_figment)?;
+    let raw: RawConfig = figment.extract().map_err(|e| {
+        let datetime = is_datetime(&figment, &e.path);
+        let error = ConfigError::from_figment(e);
+        if datetime { error.datetime() } else { error }
+    })?;
     let origins: BTreeMap<&'static str, Origin> = TOP_LEVEL_KEYS
         .iter()
         .filter_map(|&k| Some((k, Origin::from_metadata(figment.find_metadata(k)?))))
@@ -128,7 +136,39 @@ pub fn load_in(
         file: found.map(|(_, path)| path),
         origins,
         plugin_origins,
+        warnings: env.warnings,
     })
+}
+
+/// Whether the value at `path` is a TOML date-time (figment shows it as a table with a
+/// private marker key, which no user should read about).
+fn is_datetime(figment: &Figment, path: &[String]) -> bool {
+    const MARKER: &str = "$__toml_private_datetime";
+    if path.last().is_some_and(|p| p == MARKER) {
+        return true;
+    }
+    use figment::value::Value;
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let Ok(mut value) = figment.find_value(first) else {
+        return false;
+    };
+    for segment in rest {
+        let next = match &value {
+            Value::Dict(_, dict) => dict.get(segment).cloned(),
+            Value::Array(_, items) => segment
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i).cloned()),
+            _ => None,
+        };
+        match next {
+            Some(v) => value = v,
+            None => return false,
+        }
+    }
+    matches!(&value, Value::Dict(_, dict) if dict.contains_key(MARKER))
 }
 
 /// The config file to read: `(name to show, path to read)`.

@@ -599,7 +599,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let plugins = dir.path().join("plugins");
         std::fs::create_dir(&plugins).unwrap();
-        let trap = Path::new(env!("NETCHECK_TEST_PLUGINS_DIR")).join("trap.wasm");
+        let trap = Path::new(concat!(env!("OUT_DIR"), "/test-plugins")).join("trap.wasm");
         std::fs::copy(&trap, plugins.join("trap.wasm")).unwrap();
         std::fs::write(plugins.join("notes.txt"), "not a plugin").unwrap();
 

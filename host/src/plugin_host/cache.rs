@@ -16,8 +16,10 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// The wasmtime version the host was built with (from Cargo.lock, by build.rs).
-const WASMTIME_VERSION: &str = env!("NETCHECK_WASMTIME_VERSION");
+mod build_facts {
+    include!(concat!(env!("OUT_DIR"), "/build_facts.rs"));
+}
+use build_facts::WASMTIME_VERSION;
 
 /// Length of the integrity trailer (a SHA-256).
 const TRAILER: usize = 32;

@@ -23,6 +23,13 @@ struct Document<'a> {
     schema_version: u32,
     netcheck_version: &'static str,
     runner: &'a str,
+    /// The run's default region (`{region}` and AWS endpoints without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    /// Where `region` came from: `--region`, `NETCHECK_REGION`, the config file's name,
+    /// `AWS_REGION`, `AWS profile`, `instance metadata`, or `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region_source: Option<String>,
     started_at: String,
     duration_ms: f64,
     summary: Summary,
@@ -35,6 +42,8 @@ pub fn json(r: &Report) -> String {
         schema_version: SCHEMA_VERSION,
         netcheck_version: env!("CARGO_PKG_VERSION"),
         runner: r.runner,
+        region: r.region.map(|g| g.name.as_str()),
+        region_source: r.region.map(|g| g.source.to_string()),
         started_at: humantime::format_rfc3339_millis(r.started_at).to_string(),
         duration_ms: (r.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         summary: r.summary(),

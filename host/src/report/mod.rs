@@ -11,8 +11,8 @@
 //! use netcheck_runner_api::CheckResult;
 //!
 //! let results = vec![CheckResult::new("db", "core", "tcp://10.0.0.5:5432", "tcp")];
-//! let r = Report { results: &results, runner: "local", started_at: SystemTime::now(),
-//!                  duration: Duration::from_millis(1200) };
+//! let r = Report { results: &results, runner: "local", region: None,
+//!                  started_at: SystemTime::now(), duration: Duration::from_millis(1200) };
 //! assert!(report::table(&r, false, Some(100)).ends_with("0 passed, 0 warned, 1 failed in 1.2 s\n"));
 //! ```
 
@@ -20,12 +20,16 @@ use std::time::{Duration, SystemTime};
 
 use netcheck_runner_api::CheckResult;
 
+use crate::region::Region;
+
+mod html;
 mod json;
 mod junit;
 mod summary;
 mod table;
 mod text;
 
+pub use html::html;
 pub use json::{SCHEMA_VERSION, json, json_schema};
 pub use junit::junit;
 pub use summary::{Summary, human_duration, human_ms};
@@ -38,6 +42,8 @@ pub struct Report<'a> {
     pub results: &'a [CheckResult],
     /// The runner's name (`local`, `lambda`, `ec2`).
     pub runner: &'a str,
+    /// The run's default region and where it came from, when the run resolved one.
+    pub region: Option<&'a Region>,
     pub started_at: SystemTime,
     /// Wall time of the whole run.
     pub duration: Duration,
@@ -77,6 +83,7 @@ pub(crate) mod tests {
         Report {
             results,
             runner: "local",
+            region: None,
             started_at: started(),
             duration: Duration::from_micros(1_234_500),
         }

@@ -31,6 +31,14 @@ const PRESET: &str = "     ──            ";
 /// `None` keeps every cell on its lines (for pipes and files).
 pub fn table(r: &Report, color: bool, width: Option<u16>) -> String {
     let mut out = String::new();
+    if let Some(region) = r.region {
+        out.push_str(&format!(
+            "runner {} · region {} ({})\n",
+            clean(r.runner, false),
+            clean(&region.name, false),
+            region.source
+        ));
+    }
     if r.results.is_empty() {
         out.push_str("No checks ran.\n");
     } else {
@@ -313,6 +321,39 @@ mod tests {
         results[0].message = "evil\x1b]0;title\x07 text".into();
         let text = table(&report(&results), false, None);
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    }
+
+    #[test]
+    fn the_header_names_the_region_and_its_source() {
+        let results = sample();
+        let region = crate::region::Region {
+            name: "us-east-1".into(),
+            source: crate::region::RegionSource::Default,
+        };
+        let mut r = report(&results);
+        r.region = Some(&region);
+        let text = table(&r, false, None);
+        assert_eq!(
+            text.lines().next(),
+            Some("runner local · region us-east-1 (default)")
+        );
+        assert!(text.lines().nth(1).unwrap().contains("STATUS"), "{text}");
+    }
+
+    #[test]
+    fn a_megabyte_long_name_and_url_render_capped_and_fast() {
+        let mut results = sample();
+        results[0].name = "n".repeat(1 << 20);
+        results[0].url = format!("https://example.com/{}", "p".repeat(1 << 20));
+        // Uncapped, this layout took minutes (it is not linear in a cell's length).
+        let text = table(&report(&results), false, None);
+        assert!(
+            text.contains("more characters: see --output json"),
+            "not capped"
+        );
+        assert!(text.len() < 64 * 1024, "{} bytes", text.len());
+        let wrapped = table(&report(&results), false, Some(120));
+        assert!(wrapped.len() < 64 * 1024, "{} bytes", wrapped.len());
     }
 
     #[test]

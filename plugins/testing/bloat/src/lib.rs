@@ -2,7 +2,7 @@
 //!
 //! A netcheck sandbox test plugin: `describe` and `judge` are normal (see
 //! `plugins/testing/common.rs`); only `plan` misbehaves. Never bundled into netcheck;
-//! the host's sandbox tests load it from `NETCHECK_TEST_PLUGINS_DIR`.
+//! the host's sandbox tests load it from `$OUT_DIR/test-plugins` (host/build.rs).
 
 wit_bindgen::generate!({
     world: "plugin",

@@ -306,12 +306,15 @@ fn case(dir: &Path) -> Case {
             "host" => host = Some(value.trim().to_string()),
             // netcheck sets Content-Length from the body, as a client would.
             "content-length" => {}
+            // curl's rule, which `sign -H` follows: `Name;` sends an empty header
+            // (`Name:` would remove it).
+            _ if value.trim().is_empty() => args.push(format!("--header={name};")),
             _ => args.push(format!("--header={name}:{}", value.trim())),
         }
     }
     if context["sign_body"] == true {
         // netcheck's convention: an empty x-amz-content-sha256 asks for the body hash.
-        args.push("--header=x-amz-content-sha256:".to_string());
+        args.push("--header=x-amz-content-sha256;".to_string());
     }
     let timestamp = context["timestamp"].as_str().expect("timestamp");
     let date: String = timestamp

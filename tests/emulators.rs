@@ -11,6 +11,7 @@ mod support;
 
 use support::cli::{Netcheck, Output, toml_str};
 use support::emulators::{Emulator, Keys, Ministack, Moto, allow_only, unknown_keys};
+use support::fault_proxy::FaultProxy;
 use support::servers::HttpServer;
 
 /// The AWS services the emulators answer, each with the IAM action its cheap
@@ -101,6 +102,103 @@ fn ministack_wrong_secret_is_signature_mismatch() {
         &all_services(),
     );
     assert_all_fail(&out, "signature-mismatch");
+}
+
+/// The Envoy seed: a proxy between netcheck and AWS that strips the port from `Host`
+/// (`strip_any_host_port`). The signature covered `host:127.0.0.1:PORT`, the server
+/// computes it over `host:127.0.0.1`: `signature-mismatch`, with the hint that names the
+/// port and the fix.
+#[test]
+fn a_proxy_that_strips_the_host_port_is_a_signature_mismatch_with_the_fix() {
+    let emu = Ministack::start();
+    let proxy = FaultProxy::start(emu.port());
+    proxy.strip_host_port();
+    let out = Netcheck::new()
+        .creds(emu.admin())
+        .run_config(&config(&proxy.url(), emu.check_timeout(), &["sts"]), "json");
+    out.assert_code(1);
+    let r = out.assert_result("sts", "fail", "signature-mismatch");
+    let hint = r["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains(&format!("`127.0.0.1:{}`", proxy.port()))
+            && hint.contains("strip_any_host_port")
+            && hint.contains("sign --explain"),
+        "{hint}"
+    );
+    // Without the proxy's rewrite the same check passes: the hint is about the path.
+    let direct = Netcheck::new().creds(emu.admin()).run_config(
+        &config(&emu.endpoint(), emu.check_timeout(), &["sts"]),
+        "json",
+    );
+    direct.assert_result("sts", "pass", "ok");
+}
+
+/// `sign -H 'Host: …'` replaces the Host (curl's rule): one Host on the wire and in the
+/// signature, and `--explain` warns about the port and shows the other signature.
+#[test]
+fn sign_host_header_replaces_the_host_and_explain_warns_about_its_port() {
+    let emu = Ministack::start();
+    let out = Netcheck::new().creds(emu.admin()).run(&[
+        "sign",
+        "--explain",
+        "--service",
+        "lambda",
+        "--region",
+        "us-east-1",
+        "--date",
+        "20150830T123600Z",
+        "-H",
+        "Host: lambda.us-east-1.amazonaws.com:443",
+        "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions",
+    ]);
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .contains("\nhost:lambda.us-east-1.amazonaws.com:443\n"),
+        "one Host, the given one, is signed:\n{}",
+        out.describe()
+    );
+    assert!(
+        !out.stdout.contains("host:lambda.us-east-1.amazonaws.com,"),
+        "two Host values were signed:\n{}",
+        out.describe()
+    );
+    let wire_hosts = out
+        .stdout
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("host: "))
+        .count();
+    assert_eq!(
+        wire_hosts,
+        1,
+        "one Host header on the wire:\n{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout.contains("carries a port")
+            && out.stdout.contains("host:lambda.us-east-1.amazonaws.com`")
+            && out.stdout.contains("it would compute Signature=")
+            && out.stdout.contains("strip_any_host_port"),
+        "{}",
+        out.describe()
+    );
+    // A header value that is not one line is refused naming the header.
+    let bad = Netcheck::new().creds(emu.admin()).run(&[
+        "sign",
+        "--region",
+        "us-east-1",
+        "--service",
+        "sts",
+        "-H",
+        "X: a\r\nB: c",
+        &emu.endpoint(),
+    ]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr.contains("--header `X: a\\r\\nB: c`"),
+        "{}",
+        bad.describe()
+    );
 }
 
 #[test]

@@ -54,8 +54,12 @@ impl Executor for Engine {
             }
         }
         // A task that panicked must still leave a row: a missing check would read as "fine".
+        let mut seen = vec![false; plan.checks.len()];
+        for (i, _) in &results {
+            seen[*i] = true;
+        }
         for (i, spec) in plan.checks.iter().enumerate() {
-            if !results.iter().any(|(j, _)| *j == i) {
+            if !seen[i] {
                 let mut r = CheckResult::new(&spec.name, &spec.set, &spec.target.url, &spec.plugin);
                 r.reason = "internal-error".into();
                 r.message = "the check stopped unexpectedly (see the log)".into();
@@ -125,7 +129,9 @@ impl Engine {
         };
         let facts = self.service_facts(spec);
 
-        let (dns, addrs) = self.prober.resolve(&target.host).await;
+        // DNS gets most of the check's time; what is left is for the verdict to be written.
+        let dns_budget = remaining(deadline).mul_f64(0.9);
+        let (dns, addrs) = self.prober.resolve_within(&target.host, dns_budget).await;
         let answers = dns.answers.clone();
         result.phases.dns = Some(dns);
         let net_fail =
@@ -160,6 +166,7 @@ impl Engine {
         result.phases.tls = phases.tls;
 
         let mut last: Option<Outcome> = None;
+        let mut dropped_on_redirect: Vec<String> = Vec::new();
         for (n, probe) in probes.iter().enumerate() {
             let more = n + 1 < probes.len();
             let (observation, context) = match &probe.kind {
@@ -189,7 +196,10 @@ impl Engine {
                             .follow_redirects(spec, req, answer, deadline, result)
                             .await
                         {
-                            Ok(a) => answer = a,
+                            Ok(followed) => {
+                                answer = followed.answer;
+                                dropped_on_redirect = followed.dropped;
+                            }
                             Err(outcome) => return outcome,
                         }
                     }
@@ -216,7 +226,7 @@ impl Engine {
                     )
                 }
             };
-            let verdict =
+            let mut verdict =
                 match self
                     .plugins
                     .judge(&spec.plugin, target, probe, &observation, &context)
@@ -224,6 +234,16 @@ impl Engine {
                     Ok(v) => v,
                     Err(e) => return Outcome::Host(judge::plugin_error(e.to_string())),
                 };
+            if context.signed && verdict.reason == "signature-mismatch" {
+                add_host_port_hint(&mut verdict, target);
+            }
+            if !dropped_on_redirect.is_empty() {
+                verdict.message.push_str(&format!(
+                    " (not sent after the redirect to another origin: {}; set the check option \
+                     redirect-keep-headers = \"true\" to send them there)",
+                    dropped_on_redirect.join(", ")
+                ));
+            }
             let try_next = verdict.try_next && more;
             last = Some(Outcome::Plugin(verdict, probe.action.clone()));
             if !try_next {
@@ -245,16 +265,7 @@ impl Engine {
         let bad = |what: String| {
             judge::plugin_error(format!("plugin asked for an invalid request: {what}"))
         };
-        let default_port = matches!(
-            (target.scheme.as_str(), target.port),
-            ("https", 443) | ("http", 80)
-        );
-        let host_header = match (target.host.contains(':'), default_port) {
-            (true, true) => format!("[{}]", target.host),
-            (true, false) => format!("[{}]:{}", target.host, target.port),
-            (false, true) => target.host.clone(),
-            (false, false) => format!("{}:{}", target.host, target.port),
-        };
+        let host_header = host_header(target);
         let path = if req.path_and_query.is_empty() {
             "/"
         } else {
@@ -268,9 +279,17 @@ impl Engine {
                 http::header::USER_AGENT,
                 concat!("netcheck/", env!("CARGO_PKG_VERSION")),
             );
+        let signed = !matches!(probe.signing, Signing::None);
         for (name, value) in &req.headers {
-            if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization") {
-                continue; // the host owns these
+            if name.eq_ignore_ascii_case("host") {
+                continue; // the host owns it: it is what gets signed and what TLS names
+            }
+            if signed && name.eq_ignore_ascii_case("authorization") {
+                return Err(bad(format!(
+                    "an Authorization header on a signed probe ({}): the signature is the \
+                     Authorization header, remove the configured one",
+                    probe.label
+                )));
             }
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -306,10 +325,7 @@ impl Engine {
                 Ok((request, true))
             }
             Ok(None) => Ok((request, false)),
-            Err(e) => {
-                tracing::warn!(error = %e, "AWS credentials could not be loaded; sending unsigned");
-                Ok((request, false))
-            }
+            Err(e) => Err(judge::credentials_error(&e)),
         }
     }
 
@@ -324,13 +340,11 @@ impl Engine {
         let creds = match self.signer.credentials().await {
             Ok(Some(c)) => c,
             Ok(None) => return Ok((request, false)),
-            Err(e) => {
-                tracing::warn!(error = %e, "AWS credentials could not be loaded; sending without a token");
-                return Ok((request, false));
-            }
+            Err(e) => return Err(judge::credentials_error(&e)),
         };
         let token = crate::eks_token::token(&creds, cluster, region, self.signer.now())
             .map_err(|e| judge::plugin_error(format!("could not build the EKS token: {e:#}")))?;
+        crate::sign::secrets::register(&token);
         let mut value = http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|e| judge::plugin_error(format!("EKS token is not a header value: {e}")))?;
         value.set_sensitive(true);
@@ -368,15 +382,14 @@ impl Engine {
         mut answer: HttpAnswer,
         deadline: Instant,
         result: &mut CheckResult,
-    ) -> Result<HttpAnswer, Outcome> {
-        let hops = match spec
-            .target
-            .options
-            .iter()
-            .find(|(k, _)| k == "follow-redirects")
-            .map(|(_, v)| v.as_str())
-        {
-            None | Some("false") | Some("0") => return Ok(answer),
+    ) -> Result<Followed, Outcome> {
+        let hops = match option(&spec.target, "follow-redirects") {
+            None | Some("false") | Some("0") => {
+                return Ok(Followed {
+                    answer,
+                    dropped: vec![],
+                });
+            }
             Some("true") => 5,
             Some(n) => n.parse::<usize>().map_err(|_| {
                 Outcome::Host(judge::plugin_error(format!(
@@ -384,6 +397,8 @@ impl Engine {
                 )))
             })?,
         };
+        let keep_headers = option(&spec.target, "redirect-keep-headers") == Some("true");
+        let mut dropped: Vec<String> = Vec::new();
         let mut url = spec.target.url.clone();
         for _ in 0..hops {
             if !matches!(answer.status, 301 | 302 | 303 | 307 | 308) {
@@ -430,11 +445,28 @@ impl Engine {
             } else {
                 req.method.as_str()
             };
-            let hop = HttpRequest {
+            let mut hop = HttpRequest {
                 method: method.to_string(),
                 path_and_query: target.path_and_query.clone(),
                 ..req.clone()
             };
+            if !keep_headers && !same_origin(&url, next.as_str()) {
+                let configured = configured_headers(&spec.target);
+                hop.headers.retain(|(name, _)| {
+                    let drop = CREDENTIAL_HEADERS
+                        .iter()
+                        .any(|h| name.eq_ignore_ascii_case(h))
+                        || configured.iter().any(|c| name.eq_ignore_ascii_case(c));
+                    if drop
+                        && !dropped
+                            .iter()
+                            .any(|d: &String| d.eq_ignore_ascii_case(name))
+                    {
+                        dropped.push(name.clone());
+                    }
+                    !drop
+                });
+            }
             let probe = Probe {
                 label: format!("redirect → {}", target.host),
                 kind: ProbeKind::Http(hop.clone()),
@@ -458,7 +490,7 @@ impl Engine {
             })?;
             url = next.to_string();
         }
-        Ok(answer)
+        Ok(Followed { answer, dropped })
     }
 
     fn service_facts(&self, spec: &CheckSpec) -> ServiceFacts {
@@ -492,9 +524,86 @@ impl Engine {
     }
 }
 
+/// Where a chain of redirects ended, and the headers not sent across origins.
+struct Followed {
+    answer: HttpAnswer,
+    dropped: Vec<String>,
+}
+
+/// Sent to the first origin only (curl drops both on a cross-origin redirect since
+/// CVE-2022-27776); the check's own configured headers are dropped with them.
+const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// The value of the check option `key`.
+fn option<'a>(target: &'a Target, key: &str) -> Option<&'a str> {
+    target
+        .options
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Header names the check's configuration set: `headers = {…}` (options `header.NAME`)
+/// and the `header = "Name: value"` lines option.
+fn configured_headers(target: &Target) -> Vec<&str> {
+    let mut names = Vec::new();
+    for (key, value) in &target.options {
+        if key.eq_ignore_ascii_case("header") {
+            names.extend(
+                value
+                    .lines()
+                    .filter_map(|l| Some(l.split_once(':')?.0.trim())),
+            );
+        } else if let Some((prefix, name)) = key.split_once('.')
+            && prefix.eq_ignore_ascii_case("header")
+        {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Same scheme, host and port (the default port counts as given).
+fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str().map(str::to_ascii_lowercase)
+                    == b.host_str().map(str::to_ascii_lowercase)
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
 enum Outcome {
     Host(HostVerdict),
     Plugin(Verdict, Option<String>),
+}
+
+/// A signature mismatch over a Host with a port: say what a proxy may have done to it.
+fn add_host_port_hint(verdict: &mut Verdict, target: &Target) {
+    let Some(extra) = judge::host_port_hint(&host_header(target)) else {
+        return;
+    };
+    verdict.hint = Some(match verdict.hint.take() {
+        Some(hint) => format!("{hint}; {extra}"),
+        None => extra,
+    });
+}
+
+/// The `Host` header as sent for `target`: the port only when it is not the scheme's default.
+fn host_header(target: &Target) -> String {
+    let default_port = matches!(
+        (target.scheme.as_str(), target.port),
+        ("https", 443) | ("http", 80)
+    );
+    match (target.host.contains(':'), default_port) {
+        (true, true) => format!("[{}]", target.host),
+        (true, false) => format!("[{}]:{}", target.host, target.port),
+        (false, true) => target.host.clone(),
+        (false, false) => format!("{}:{}", target.host, target.port),
+    }
 }
 
 fn remaining(deadline: Instant) -> Duration {

@@ -185,6 +185,42 @@ fn tls_hint(detail: &str) -> String {
     }
 }
 
+/// A credential provider failed for real (a broken profile, an expired SSO session, an
+/// unreadable web-identity token): not "no credentials configured", and nothing was sent.
+/// `error` names the provider and its message; it never holds a secret.
+pub fn credentials_error(error: &str) -> HostVerdict {
+    HostVerdict::fail(
+        "credentials-error",
+        error.to_string(),
+        Some(
+            "fix the credential source named above (`aws sts get-caller-identity` uses the same \
+             chain), or unset it to fall through to the next one"
+                .to_string(),
+        ),
+    )
+}
+
+/// `name` of a `Host` value `name:port` (`[v6]:port` too); `None` when it has no port.
+pub fn strip_port(host: &str) -> Option<&str> {
+    let (name, port) = host.rsplit_once(':')?;
+    let bracketed = name.starts_with('[') && name.ends_with(']');
+    let plain = !name.contains(':');
+    (!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (bracketed || plain))
+        .then_some(name)
+}
+
+/// What a `signature-mismatch` adds when the signed Host carried a port (the Envoy seed):
+/// whatever strips or rewrites it on the way makes the server sign another Host.
+pub fn host_port_hint(signed_host: &str) -> Option<String> {
+    let bare = strip_port(signed_host)?;
+    Some(format!(
+        "the signed Host was `{signed_host}`, with its port: a proxy or load balancer on the way \
+         that strips or rewrites the port (Envoy's `strip_any_host_port`) makes the server compute \
+         the signature over `host:{bare}`. Sign the Host that reaches the server; `netcheck sign \
+         --explain URL` shows both signatures"
+    ))
+}
+
 /// A plugin trapped, overran its limits or refused to plan.
 pub fn plugin_error(message: String) -> HostVerdict {
     HostVerdict::fail(
@@ -219,6 +255,25 @@ pub fn deadline(target: &Target, timeout_ms: u64) -> HostVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_are_stripped_only_from_host_port_forms() {
+        assert_eq!(
+            strip_port("lambda.us-east-1.amazonaws.com:443"),
+            Some("lambda.us-east-1.amazonaws.com")
+        );
+        assert_eq!(strip_port("[::1]:8080"), Some("[::1]"));
+        assert_eq!(strip_port("kms.eu-west-1.amazonaws.com"), None);
+        assert_eq!(strip_port("[::1]"), None);
+        assert_eq!(strip_port("::1"), None);
+        assert_eq!(strip_port("host:"), None);
+        assert!(
+            host_port_hint("127.0.0.1:4566")
+                .unwrap()
+                .contains("strip_any_host_port")
+        );
+        assert_eq!(host_port_hint("sts.amazonaws.com"), None);
+    }
     use netcheck_runner_api::AwsEndpoint;
 
     fn aws_target() -> Target {

@@ -9,7 +9,9 @@
 //! - [`FaultProxy::stall`] an operation: its requests are held (not forwarded) until
 //!   [`FaultProxy::release`]; [`FaultProxy::wait_for_stalled`] waits until one is held;
 //! - [`FaultProxy::fail`] an operation: its first `times` requests get a canned answer
-//!   instead (IAM-propagation retries, `DependencyViolation`, throttling, …).
+//!   instead (IAM-propagation retries, `DependencyViolation`, throttling, …);
+//! - [`FaultProxy::strip_host_port`]: rewrite `Host: name:port` to `Host: name` before
+//!   forwarding, as Envoy's `strip_any_host_port` does (the SigV4 seed).
 //!
 //! ```ignore
 //! let proxy = FaultProxy::start(emu.port());
@@ -72,6 +74,8 @@ struct Inner {
     /// Requests currently held, per operation.
     held: HashMap<String, usize>,
     failures: Vec<Failure>,
+    /// Forward `Host` without its port.
+    strip_host_port: bool,
 }
 
 struct Shared {
@@ -218,6 +222,12 @@ impl FaultProxy {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }
+    }
+
+    /// From now on, forwards `Host: name:port` as `Host: name` (Envoy's
+    /// `strip_any_host_port`): the upstream sees a Host other than the one signed.
+    pub fn strip_host_port(&self) {
+        self.shared.lock().strip_host_port = true;
     }
 
     /// Answers the next `times` requests for `operation` with `status`, `body` and
@@ -604,6 +614,18 @@ async fn handle(client: &mut TcpStream, request: Request, shared: &Shared) -> io
         }
         client.flush().await?;
         return Ok(true);
+    }
+    let mut request = request;
+    if shared.lock().strip_host_port {
+        for (name, value) in &mut request.headers {
+            if name.eq_ignore_ascii_case("host")
+                && let Some((host, port)) = value.rsplit_once(':')
+                && !host.ends_with(':')
+                && port.bytes().all(|b| b.is_ascii_digit())
+            {
+                *value = host.to_string();
+            }
+        }
     }
     match forward(request, shared.upstream).await {
         Ok(response) => write_upstream_response(client, response, head_request).await,

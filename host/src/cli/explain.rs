@@ -101,6 +101,11 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     if args.explain {
         let explanation = signer.explain(&creds, &request, &service, &region, time)?;
         println!("{explanation}\n");
+        if let Some(warning) =
+            host_port_warning(&signer, &creds, &request, (&service, &region, time))?
+        {
+            println!("{warning}\n");
+        }
     }
     signer.sign_at(
         &creds,
@@ -130,10 +135,14 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     send(&target, request, &args).await
 }
 
+/// The request to sign, with curl's header rules: `-H 'Name: value'` adds a header and
+/// replaces one netcheck sets itself (`Host`), `-H 'Name:'` removes it, `-H 'Name;'` sends
+/// it empty. Repeated custom names are all sent.
 fn build_request(
     target: &netcheck_runner_api::Target,
     args: &SignArgs,
 ) -> anyhow::Result<http::Request<Vec<u8>>> {
+    use http::header::{HeaderMap, HeaderName, HeaderValue};
     let default_port = matches!(
         (target.scheme.as_str(), target.port),
         ("https", 443) | ("http", 80)
@@ -148,22 +157,99 @@ fn build_request(
     } else {
         target.path_and_query.as_str()
     };
-    let mut builder = http::Request::builder()
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&host).map_err(|e| anyhow::anyhow!("Host `{host}`: {e}"))?,
+    );
+    if !args.body.is_empty() {
+        headers.insert(
+            http::header::CONTENT_LENGTH,
+            HeaderValue::from(args.body.len()),
+        );
+    }
+    // Names netcheck sets itself: a user's header replaces them rather than adding one.
+    let owned = [http::header::HOST, http::header::CONTENT_LENGTH];
+    let mut replaced: Vec<HeaderName> = Vec::new();
+    for h in &args.headers {
+        let (name, value, empty) = match (h.split_once(':'), h.strip_suffix(';')) {
+            (Some((name, value)), _) => (name, value.trim(), false),
+            (None, Some(name)) => (name, "", true),
+            (None, None) => anyhow::bail!(
+                "--header `{}`: expected `Name: value` (or `Name:` to remove a header, `Name;` to send it empty)",
+                h.escape_debug()
+            ),
+        };
+        let name = name.trim();
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            anyhow::anyhow!(
+                "--header `{}`: `{}` is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+                h.escape_debug(),
+                name.escape_debug()
+            )
+        })?;
+        if value.is_empty() && !empty {
+            headers.remove(&header);
+            continue;
+        }
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            anyhow::anyhow!(
+                "--header `{}`: the value of `{name}` has a character a header cannot carry \
+                 (CR, LF or another control character, or non-ASCII)",
+                h.escape_debug()
+            )
+        })?;
+        if owned.contains(&header) && !replaced.contains(&header) {
+            headers.insert(header.clone(), value);
+            replaced.push(header);
+        } else {
+            headers.append(header, value);
+        }
+    }
+    let mut request = http::Request::builder()
         .method(args.method.as_str())
         .uri(path)
-        .header("host", host);
-    for h in &args.headers {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| anyhow::anyhow!("--header `{h}`: expected `Name: value`"))?;
-        builder = builder.header(name.trim(), value.trim());
-    }
-    if !args.body.is_empty() {
-        builder = builder.header("content-length", args.body.len());
-    }
-    builder
         .body(args.body.clone().into_bytes())
-        .map_err(|e| anyhow::anyhow!("cannot build the request: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot build the request: {e}"))?;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// When the signed Host carries a port, the warning `--explain` prints: a proxy or
+/// server that strips it (Envoy's `strip_any_host_port`, or one that normalises default
+/// ports) computes the signature over another Host. Shows that signature too.
+fn host_port_warning(
+    signer: &Signer,
+    creds: &crate::sign::Credentials,
+    request: &http::Request<Vec<u8>>,
+    (service, region, time): (&str, &str, SystemTime),
+) -> anyhow::Result<Option<String>> {
+    let Some(host) = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Some(bare) = crate::judge::strip_port(host) else {
+        return Ok(None);
+    };
+    let mut stripped = request.clone();
+    stripped.headers_mut().insert(
+        http::header::HOST,
+        http::HeaderValue::from_str(bare).map_err(|e| anyhow::anyhow!("Host `{bare}`: {e}"))?,
+    );
+    let theirs = signer.explain(creds, &stripped, service, region, time)?;
+    Ok(Some(format!(
+        "warning: the signed Host `{host}` carries a port. A proxy or server that strips it \
+         (Envoy's `strip_any_host_port`, a load balancer that normalises default ports) \
+         computes the signature over `host:{bare}` instead and answers SignatureDoesNotMatch:\n\
+         \x20 it would compute Signature={}\n\
+         \x20 fix: sign the Host that reaches the server: send `-H 'Host: {bare}'` here, or make \
+         the proxy forward the Host unchanged (or strip the port before the client signs, e.g. \
+         Envoy `strip_any_host_port: true` on the listener the client's SDK signs for)",
+        theirs.signature
+    )))
 }
 
 async fn send(

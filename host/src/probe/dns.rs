@@ -2,6 +2,12 @@
 //!
 //! Uses hickory's resolver, either with the system configuration or with explicit name
 //! servers. The response cache is disabled so every check measures a real lookup.
+//!
+//! A and AAAA are asked in parallel, happy-eyeballs style (RFC 8305): once one family
+//! has answered with addresses, the other gets [`RESOLUTION_DELAY`] more and the answers
+//! that arrived are used (a resolver that never answers AAAA does not stall the check).
+//! The whole lookup is bounded by the caller's budget; a lookup that hangs is a DNS
+//! failure saying so, never a silent check timeout.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -15,8 +21,17 @@ use netcheck_runner_api::{DnsAnswer, DnsPhase};
 
 use super::{classify, millis};
 
+/// How long the slower address family may lag once the other answered (RFC 8305 §3).
+pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
+
+/// The longest a lookup may take when the caller gives no budget.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(10);
+
 pub(super) struct Dns {
-    resolver: TokioResolver,
+    /// A queries.
+    v4: TokioResolver,
+    /// AAAA queries.
+    v6: TokioResolver,
     /// The servers given, empty for the system configuration (for `Debug`).
     servers: Vec<SocketAddr>,
 }
@@ -37,84 +52,159 @@ impl Dns {
             .iter()
             .map(|s| parse_nameserver(s))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut builder = if servers.is_empty() {
-            TokioResolver::builder_tokio().map_err(|e| {
-                anyhow::anyhow!(
-                    "reading the system DNS configuration (/etc/resolv.conf) failed: {e}; \
-                     set `nameservers` in the configuration to choose DNS servers explicitly"
-                )
-            })?
-        } else {
-            let configs = servers.iter().map(|s| name_server(*s)).collect();
-            let mut builder = TokioResolver::builder_with_config(
-                ResolverConfig::from_name_servers(configs),
-                TokioRuntimeProvider::default(),
-            );
-            // The user chose these servers: answer from them, not from /etc/hosts.
-            builder.options_mut().use_hosts_file = ResolveHosts::Never;
-            builder
-        };
-        let opts = builder.options_mut();
-        opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-        opts.cache_size = 0;
-        opts.timeout = Duration::from_secs(3);
-        opts.attempts = 2;
-        let resolver = builder.build().context("building the DNS resolver")?;
-        Ok(Dns { resolver, servers })
+        let v4 = resolver(&servers, LookupIpStrategy::Ipv4Only)?;
+        let v6 = resolver(&servers, LookupIpStrategy::Ipv6Only)?;
+        Ok(Dns { v4, v6, servers })
     }
 
+    /// [`Dns::resolve_within`] with a generous budget.
     pub(super) async fn resolve(&self, host: &str) -> (DnsPhase, Vec<IpAddr>) {
+        self.resolve_within(host, DEFAULT_BUDGET).await
+    }
+
+    /// Every A and AAAA address of `host` (A first), within `budget`.
+    pub(super) async fn resolve_within(
+        &self,
+        host: &str,
+        budget: Duration,
+    ) -> (DnsPhase, Vec<IpAddr>) {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = host.parse::<IpAddr>() {
             let phase = DnsPhase {
                 ms: 0.0,
                 answers: vec![answer(ip)],
                 error: None,
+                note: None,
             };
             return (phase, vec![ip]);
         }
         let started = Instant::now();
-        let result = self.resolver.lookup_ip(host).await;
+        let (a, aaaa) = self.both_families(host, budget).await;
         let ms = millis(started.elapsed());
-        match result {
-            Ok(lookup) => {
-                let mut addrs: Vec<IpAddr> = Vec::new();
-                for ip in lookup.iter() {
-                    if !addrs.contains(&ip) {
-                        addrs.push(ip);
-                    }
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        for lookup in [&a, &aaaa].into_iter().flatten().flatten() {
+            for ip in lookup.iter() {
+                if !addrs.contains(&ip) {
+                    addrs.push(ip);
                 }
-                let answers = addrs.iter().map(|ip| answer(*ip)).collect();
-                (
-                    DnsPhase {
-                        ms,
-                        answers,
-                        error: None,
-                    },
-                    addrs,
-                )
-            }
-            Err(e) if e.is_no_records_found() && !e.is_nx_domain() => (
-                DnsPhase {
-                    ms,
-                    answers: vec![],
-                    error: None,
-                },
-                vec![],
-            ),
-            Err(e) => {
-                let error = Some(classify::dns_error(&e));
-                (
-                    DnsPhase {
-                        ms,
-                        answers: vec![],
-                        error,
-                    },
-                    vec![],
-                )
             }
         }
+        let answers = addrs.iter().map(|ip| answer(*ip)).collect();
+        let waited = || format!("no answer within {} ms", budget.as_millis());
+        let (error, note) = match (&a, &aaaa) {
+            _ if !addrs.is_empty() => {
+                let missing: Vec<&str> = [("A", &a), ("AAAA", &aaaa)]
+                    .into_iter()
+                    .filter(|(_, r)| r.is_none())
+                    .map(|(family, _)| family)
+                    .collect();
+                let note = (!missing.is_empty()).then(|| {
+                    format!(
+                        "the {} query got no answer within {} ms of the other: using the answers that arrived",
+                        missing.join(" and "),
+                        RESOLUTION_DELAY.as_millis()
+                    )
+                });
+                (None, note)
+            }
+            (None, None) => (
+                Some(format!(
+                    "the DNS server sent no answer for A or AAAA ({})",
+                    waited()
+                )),
+                None,
+            ),
+            (Some(Err(e)), _) | (_, Some(Err(e))) if !is_no_data(e) => {
+                (Some(classify::dns_error(e)), None)
+            }
+            (None, _) | (_, None) => (
+                Some(format!(
+                    "the DNS server answered one address family with no records and never \
+                     answered the other ({})",
+                    waited()
+                )),
+                None,
+            ),
+            // NOERROR/NODATA for both: the name exists but has no address.
+            _ => (None, None),
+        };
+        let phase = DnsPhase {
+            ms,
+            answers,
+            error,
+            note,
+        };
+        (phase, addrs)
     }
+
+    /// The A and AAAA lookups, raced: `None` for a family that had not answered when the
+    /// budget ran out or [`RESOLUTION_DELAY`] after the other family's addresses.
+    async fn both_families(
+        &self,
+        host: &str,
+        budget: Duration,
+    ) -> (Option<Lookup>, Option<Lookup>) {
+        let v4 = self.v4.lookup_ip(host);
+        let v6 = self.v6.lookup_ip(host);
+        tokio::pin!(v4, v6);
+        let give_up = tokio::time::sleep(budget);
+        tokio::pin!(give_up);
+        let (mut a, mut aaaa) = (None, None);
+        loop {
+            tokio::select! {
+                r = &mut v4, if a.is_none() => a = Some(r),
+                r = &mut v6, if aaaa.is_none() => aaaa = Some(r),
+                () = &mut give_up => break,
+            }
+            if a.is_some() && aaaa.is_some() {
+                break;
+            }
+            let has_addresses =
+                |r: &Option<Lookup>| matches!(r, Some(Ok(l)) if l.iter().next().is_some());
+            if has_addresses(&a) || has_addresses(&aaaa) {
+                let soon = tokio::time::Instant::now() + RESOLUTION_DELAY;
+                if soon < give_up.deadline() {
+                    give_up.as_mut().reset(soon);
+                }
+            }
+        }
+        (a, aaaa)
+    }
+}
+
+/// One family's lookup result.
+type Lookup = Result<hickory_resolver::lookup_ip::LookupIp, hickory_resolver::net::NetError>;
+
+/// NOERROR with no records of that type (not NXDOMAIN): the name exists.
+fn is_no_data(e: &hickory_resolver::net::NetError) -> bool {
+    e.is_no_records_found() && !e.is_nx_domain()
+}
+
+/// A resolver for one address family: the system configuration, or `servers`.
+fn resolver(servers: &[SocketAddr], strategy: LookupIpStrategy) -> anyhow::Result<TokioResolver> {
+    let mut builder = if servers.is_empty() {
+        TokioResolver::builder_tokio().map_err(|e| {
+            anyhow::anyhow!(
+                "reading the system DNS configuration (/etc/resolv.conf) failed: {e}; \
+                 set `nameservers` in the configuration to choose DNS servers explicitly"
+            )
+        })?
+    } else {
+        let configs = servers.iter().map(|s| name_server(*s)).collect();
+        let mut builder = TokioResolver::builder_with_config(
+            ResolverConfig::from_name_servers(configs),
+            TokioRuntimeProvider::default(),
+        );
+        // The user chose these servers: answer from them, not from /etc/hosts.
+        builder.options_mut().use_hosts_file = ResolveHosts::Never;
+        builder
+    };
+    let opts = builder.options_mut();
+    opts.ip_strategy = strategy;
+    opts.cache_size = 0;
+    opts.timeout = Duration::from_secs(3);
+    opts.attempts = 2;
+    builder.build().context("building the DNS resolver")
 }
 
 fn answer(ip: IpAddr) -> DnsAnswer {
@@ -328,5 +418,38 @@ mod tests {
         let (phase, addrs) = dns.resolve("empty.netcheck.test").await;
         assert!(addrs.is_empty());
         assert!(phase.error.is_none(), "NOERROR/NODATA: {phase:?}");
+    }
+
+    #[tokio::test]
+    async fn a_resolver_that_never_answers_aaaa_does_not_stall_the_lookup() {
+        let server = DnsServer::without_aaaa(&[("db.netcheck.test", "10.1.2.3")]).await;
+        let dns = Dns::new(&[server.addr.to_string()]).unwrap();
+        let started = Instant::now();
+        let (phase, addrs) = dns
+            .resolve_within("db.netcheck.test", Duration::from_secs(5))
+            .await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "waited {:?} for the AAAA answer",
+            started.elapsed()
+        );
+        assert_eq!(addrs, vec![ip("10.1.2.3")]);
+        assert!(phase.error.is_none(), "{phase:?}");
+        let note = phase.note.expect("the missing AAAA answer is noted");
+        assert!(note.contains("AAAA"), "{note}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_resolver_is_a_dns_failure_within_the_budget() {
+        let server = DnsServer::silent().await;
+        let dns = Dns::new(&[server.addr.to_string()]).unwrap();
+        let (phase, addrs) = dns
+            .resolve_within("db.netcheck.test", Duration::from_millis(400))
+            .await;
+        assert!(addrs.is_empty());
+        let error = phase.error.expect("a hung lookup is a DNS error");
+        assert!(error.contains("no answer within 400 ms"), "{error}");
+        assert!(phase.ms >= 400.0 && phase.ms < 1500.0, "{}", phase.ms);
+        assert!(server.queries() >= 2, "A and AAAA were both asked");
     }
 }

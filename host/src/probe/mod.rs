@@ -185,6 +185,12 @@ impl Prober {
         self.dns.resolve(host).await
     }
 
+    /// [`Prober::resolve`] bounded by `budget`: a lookup still unanswered then is a DNS
+    /// failure that says so (the check's deadline never hides a hung resolver).
+    pub async fn resolve_within(&self, host: &str, budget: Duration) -> (DnsPhase, Vec<IpAddr>) {
+        self.dns.resolve_within(host, budget).await
+    }
+
     /// The failure a `resolve` result stands for, if it found no address.
     pub fn dns_failure(phase: &DnsPhase, addrs: &[IpAddr]) -> Option<NetFailure> {
         if !addrs.is_empty() {

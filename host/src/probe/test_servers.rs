@@ -33,6 +33,22 @@ pub struct DnsServer {
 
 impl DnsServer {
     pub async fn start(records: &[(&str, &str)]) -> DnsServer {
+        Self::serving(records, &[1, 28]).await
+    }
+
+    /// Answers only A queries; AAAA queries are read and never answered (a resolver or
+    /// middlebox that drops them).
+    pub async fn without_aaaa(records: &[(&str, &str)]) -> DnsServer {
+        Self::serving(records, &[1]).await
+    }
+
+    /// Reads every query and answers none.
+    pub async fn silent() -> DnsServer {
+        Self::serving(&[], &[]).await
+    }
+
+    /// Answers the query types in `answered`; other queries are counted and dropped.
+    async fn serving(records: &[(&str, &str)], answered: &'static [u16]) -> DnsServer {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = socket.local_addr().unwrap();
         let records: Vec<(String, Option<IpAddr>)> = records
@@ -45,6 +61,9 @@ impl DnsServer {
             let mut buf = [0u8; 1500];
             while let Ok((n, from)) = socket.recv_from(&mut buf).await {
                 counter.fetch_add(1, Ordering::SeqCst);
+                if !query_type(&buf[..n]).is_some_and(|t| answered.contains(&t)) {
+                    continue;
+                }
                 if let Some(reply) = dns_reply(&buf[..n], &records) {
                     let _ = socket.send_to(&reply, from).await;
                 }
@@ -60,6 +79,19 @@ impl DnsServer {
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
     }
+}
+
+/// QTYPE of a one-question query.
+fn query_type(query: &[u8]) -> Option<u16> {
+    let mut pos = 12;
+    loop {
+        let len = usize::from(*query.get(pos)?);
+        pos += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    Some(u16::from_be_bytes([*query.get(pos)?, *query.get(pos + 1)?]))
 }
 
 fn dns_reply(query: &[u8], records: &[(String, Option<IpAddr>)]) -> Option<Vec<u8>> {

@@ -130,6 +130,7 @@ pub(crate) mod tests {
                     scope: "private".into(),
                 }],
                 error: None,
+                note: None,
             }),
             tcp: Some(TcpPhase {
                 ms: 2.0,

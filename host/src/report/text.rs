@@ -19,7 +19,12 @@ pub fn phase_lines(p: &Phases) -> Vec<String> {
             None if answers.is_empty() => "no addresses".to_string(),
             None => answers.join(", "),
         };
-        lines.push(format!("dns {}: {what}", human_ms(dns.ms)));
+        let note = dns
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        lines.push(format!("dns {}: {what}{note}", human_ms(dns.ms)));
     }
     if let Some(tcp) = &p.tcp {
         let what = match (&tcp.error, tcp.connected) {
@@ -121,6 +126,7 @@ mod tests {
                     scope: "private".into(),
                 }],
                 error: None,
+                note: None,
             }),
             tcp: Some(TcpPhase {
                 ms: 3.0,

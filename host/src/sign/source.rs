@@ -25,10 +25,64 @@ pub(super) enum Source {
 pub(super) type Outcome = Result<Option<Credentials>, String>;
 
 impl Source {
+    /// aws-config's default chain, in its order (environment, profile, web identity,
+    /// container, instance metadata), with each provider named so that a failure says
+    /// which one failed.
     pub(super) async fn default_chain() -> Source {
-        let chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        use aws_config::meta::credentials::CredentialsProviderChain;
+        let region = aws_config::default_provider::region::DefaultRegionChain::builder()
             .build()
+            .region()
             .await;
+        let conf = aws_config::provider_config::ProviderConfig::default().with_region(region);
+        let chain = CredentialsProviderChain::first_try(
+            "Environment",
+            Named::new(
+                "environment (AWS_ACCESS_KEY_ID)".to_string(),
+                aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
+            ),
+        )
+        .or_else(
+            "Profile",
+            Named::new(
+                "profile (~/.aws/config, ~/.aws/credentials, SSO, credential_process)".to_string(),
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&conf)
+                    .build(),
+            ),
+        )
+        .or_else(
+            "WebIdentityToken",
+            Named::new(
+                match std::env::var("AWS_WEB_IDENTITY_TOKEN_FILE") {
+                    Ok(file) if !file.is_empty() => {
+                        format!("web identity (AWS_WEB_IDENTITY_TOKEN_FILE={file})")
+                    }
+                    _ => "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)".to_string(),
+                },
+                aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                    .configure(&conf)
+                    .build(),
+            ),
+        )
+        .or_else(
+            "EcsContainer",
+            Named::new(
+                "container (ECS/EKS credentials endpoint)".to_string(),
+                aws_config::ecs::EcsCredentialsProvider::builder()
+                    .configure(&conf)
+                    .build(),
+            ),
+        )
+        .or_else(
+            "Ec2InstanceMetadata",
+            Named::new(
+                "instance metadata (IMDS)".to_string(),
+                aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                    .configure(&conf)
+                    .build(),
+            ),
+        );
         Source::Chain {
             provider: SharedCredentialsProvider::new(chain),
             cached: Mutex::new(None),
@@ -68,6 +122,60 @@ impl Source {
     }
 }
 
+/// A provider of the chain with its name: a real failure (anything but "nothing
+/// configured here") comes back as a [`ProviderFailed`] naming the provider, so the user
+/// reads which of the five sources is broken.
+#[derive(Debug)]
+struct Named<P> {
+    name: String,
+    inner: P,
+}
+
+impl<P: ProvideCredentials> Named<P> {
+    fn new(name: String, inner: P) -> Self {
+        Named { name, inner }
+    }
+}
+
+impl<P: ProvideCredentials> ProvideCredentials for Named<P> {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            match self.inner.provide_credentials().await {
+                Err(e @ CredentialsError::CredentialsNotLoaded(_)) => Err(e),
+                Err(e) => Err(CredentialsError::provider_error(ProviderFailed {
+                    provider: self.name.clone(),
+                    source: e,
+                })),
+                ok => ok,
+            }
+        })
+    }
+}
+
+/// "the <provider> credential provider failed", with the provider's own error as source.
+#[derive(Debug)]
+struct ProviderFailed {
+    provider: String,
+    source: CredentialsError,
+}
+
+impl std::fmt::Display for ProviderFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} credential provider failed", self.provider)
+    }
+}
+
+impl StdError for ProviderFailed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
 fn expiring(c: &Credentials, now: SystemTime) -> bool {
     c.expiry().is_some_and(|exp| exp <= now + REFRESH_BEFORE)
 }
@@ -76,8 +184,12 @@ fn describe(e: &CredentialsError) -> String {
     let mut out = format!("loading AWS credentials failed: {e}");
     let mut source = e.source();
     while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
+        let text = s.to_string();
+        // Providers often repeat their source's text in their own; say it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
         source = s.source();
     }
     out.push_str(

@@ -48,7 +48,7 @@ impl Options {
                     }
                 }
                 // Read by the host (it follows redirects and checks each hop against the policy).
-                "follow-redirects" => {}
+                "follow-redirects" | "redirect-keep-headers" => {}
                 _ => match key.split_once('.') {
                     Some((prefix, name)) if prefix.eq_ignore_ascii_case("header") => {
                         options.headers.push(parse_header(name, value.trim())?);

@@ -188,6 +188,10 @@ pub struct DnsPhase {
     pub answers: Vec<DnsAnswer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Something worth knowing that did not fail the lookup (one address family never
+    /// answered, and the other's answers were used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -493,6 +493,16 @@ fn unreadable_and_invalid_files_are_named() {
     let err = host.load_file(&junk).expect_err("not a component");
     assert!(matches!(err, PluginLoadError::Compile { .. }), "{err}");
     assert!(err.to_string().contains(&junk.display().to_string()));
+
+    // A file that starts like WebAssembly but is garbage after the header: one short
+    // line for people, not a multi-line dump of the parser's internals.
+    let mut garbage = b"\0asm\x0d\0\x01\0".to_vec();
+    garbage.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    std::fs::write(&junk, &garbage).expect("write garbage");
+    let text = host.load_file(&junk).expect_err("garbage").to_string();
+    assert!(!text.contains('\n'), "one line: {text}");
+    assert!(text.len() < 800, "{} characters: {text}", text.len());
+    assert!(!text.contains("Debug") && !text.contains("{ "), "{text}");
 }
 
 #[test]

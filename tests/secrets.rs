@@ -4,9 +4,12 @@
 //! its `admin` IAM user, which ministack then verifies (a wrong or missing token is
 //! refused), so a passing signed check proves the token was sent — and the tests prove
 //! it was sent *only* on the wire to the AWS endpoint:
-//! - `netcheck --log trace run` in every output format: neither the secret key, nor the
-//!   session token, nor the SigV4 signing keys derived from the secret appear anywhere
-//!   in stdout or stderr, and the signed checks pass;
+//! - `netcheck --log trace run` in every output format, and `--log` at every other level
+//!   (and with the AWS crates' own targets at trace): neither the secret key, nor the
+//!   session token (raw or percent-encoded, as a presigned URL carries it), nor the SigV4
+//!   signing keys derived from the secret, nor the EKS bearer token appear anywhere in
+//!   stdout or stderr, and the signed checks pass — an `eks-cluster` check included, whose
+//!   presigned STS URL aws-sigv4 traces;
 //! - the generic `https` plugin's check (in the same runs) reaches a loopback server
 //!   without `Authorization` or `X-Amz-Security-Token`: unsigned, nothing to see;
 //! - `netcheck sign --explain --send` shows the token as `<redacted>` and is accepted.
@@ -21,7 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use support::cli::{Netcheck, Output, toml_str};
 use support::emulators::{Emulator, Keys, Ministack};
-use support::servers::HttpServer;
+use support::servers::{CertKind, HttpServer, HttpsServer};
 use support::venv;
 
 /// The AWS checks of the run: ministack verifies signatures and tokens for all four.
@@ -95,6 +98,10 @@ fn secrets(session: &Session, at: SystemTime) -> Vec<(String, String)> {
             session.keys.secret_access_key.clone(),
         ),
         ("the session token".to_string(), session.token.clone()),
+        (
+            "the percent-encoded session token".to_string(),
+            percent_encode(&session.token),
+        ),
     ];
     let day = Duration::from_secs(24 * 3600);
     for time in [at - day, at, at + day] {
@@ -114,6 +121,19 @@ fn secrets(session: &Session, at: SystemTime) -> Vec<(String, String)> {
     found
 }
 
+/// As a SigV4 query string carries a value: unreserved characters kept, the rest `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Fails naming which secret appeared where (never printing the secret itself).
 fn assert_no_secret(what: &str, text: &str, secrets: &[(String, String)]) {
     for (name, secret) in secrets {
@@ -130,9 +150,10 @@ fn assert_output_has_no_secret(what: &str, out: &Output, secrets: &[(String, Str
     assert_no_secret(&format!("{what}: stderr"), &out.stderr, secrets);
 }
 
-/// Checks for the four AWS services at the emulator plus one generic `https` check at
-/// `plain_url`, which nothing should sign.
-fn config(emu: &Ministack, plain_url: &str) -> String {
+/// Checks for the four AWS services at the emulator, one generic `https` check at
+/// `plain_url`, which nothing should sign, and an `eks-cluster` check at `eks` (a
+/// loopback API server; its CA at `eks_ca`), which gets a presigned-URL bearer token.
+fn config(emu: &Ministack, plain_url: &str, eks: &HttpsServer, eks_ca: &str) -> String {
     let mut checks: Vec<String> = AWS_SERVICES
         .iter()
         .map(|s| {
@@ -146,6 +167,12 @@ fn config(emu: &Ministack, plain_url: &str) -> String {
     checks.push(format!(
         "  {{ name = \"plain\", url = {}, plugin = \"https\" }},",
         toml_str(plain_url)
+    ));
+    checks.push(format!(
+        "  {{ name = \"eks\", url = {}, service = \"eks-cluster\", region = \"us-east-1\", \
+         ca_file = {}, options = {{ cluster = \"prod\" }} }},",
+        toml_str(&eks.url()),
+        toml_str(eks_ca)
     ));
     format!(
         "concurrency = 5\ntimeout = {}\n\n[sets.secrets]\nchecks = [\n{}\n]\n",
@@ -171,6 +198,7 @@ fn assert_json_verdicts(out: &Output) {
             out.describe()
         );
     }
+    out.assert_result("eks", "pass", "ok");
     let plain = out.assert_result("plain", "pass", "ok");
     let probes = plain["phases"]["http"]
         .as_array()
@@ -187,39 +215,77 @@ fn session_secrets_never_reach_logs_output_or_the_generic_plugin() {
     let emu = Ministack::start();
     let session = session_credentials(&emu.endpoint(), emu.admin());
     let server = HttpServer::start(200, "plain answer, no AWS here");
+    let eks = HttpsServer::start(CertKind::SignedByTestCa, 200, "{\"kind\":\"APIVersions\"}");
     let secrets = secrets(&session, SystemTime::now());
-    let toml = config(&emu, &server.url());
 
-    for format in ["json", "table", "junit"] {
+    // Every format at trace; every other level (and the AWS crates' own targets at
+    // trace, whatever the rest) in JSON.
+    let runs: Vec<(&str, &str)> = vec![
+        ("json", "trace"),
+        ("table", "trace"),
+        ("junit", "trace"),
+        ("json", "debug"),
+        ("json", "info"),
+        ("json", "error"),
+        (
+            "json",
+            "aws_sigv4=trace,aws_smithy_runtime=trace,aws_config=trace,hyper=trace",
+        ),
+    ];
+    let mut outputs = Vec::new();
+    for (format, level) in &runs {
         let netcheck = netcheck_with(&session);
+        let ca = eks.write_ca(netcheck.dir(), "cluster-ca.pem");
+        let toml = config(&emu, &server.url(), &eks, &ca.display().to_string());
         let config: PathBuf = netcheck.write("netcheck.toml", &toml);
         let config = config.to_string_lossy().into_owned();
         let out = netcheck.run(&[
-            "--log", "trace", "run", "--config", &config, "--output", format,
+            "--log", level, "run", "--config", &config, "--output", format,
         ]);
-        assert_output_has_no_secret(
-            &format!("`run --output {format} --log trace`"),
-            &out,
-            &secrets,
-        );
-        if format == "json" {
+        let what = format!("`run --output {format} --log {level}`");
+        assert_output_has_no_secret(&what, &out, &secrets);
+        if *format == "json" {
             assert_json_verdicts(&out);
         } else {
             out.assert_code(0);
         }
-        // Trace logging really was on and covered signing (which logs the access key
-        // id, not a secret): a quiet stderr would prove nothing.
-        assert!(
-            out.stderr.contains("TRACE") && out.stderr.contains(&session.keys.access_key_id),
-            "`--log trace` did not log the signing path:\n{}",
-            out.describe()
-        );
+        if *level == "trace" {
+            // Trace logging really was on and covered signing (which logs the access key
+            // id, not a secret) and the presigned EKS URL: a quiet stderr proves nothing.
+            assert!(
+                out.stderr.contains("TRACE") && out.stderr.contains(&session.keys.access_key_id),
+                "`--log trace` did not log the signing path:\n{}",
+                out.describe()
+            );
+            assert!(
+                out.stderr.contains("X-Amz-Security-Token=<redacted>"),
+                "the presigned EKS URL was not traced (or not redacted):\n{}",
+                out.describe()
+            );
+        }
+        outputs.push((what, out));
+    }
+    // The EKS bearer tokens the API server received are credentials too.
+    let tokens: Vec<(String, String)> = eks
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization"))
+        .map(|a| {
+            (
+                "an EKS bearer token".to_string(),
+                a.trim_start_matches("Bearer ").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(tokens.len(), runs.len(), "one EKS request per run");
+    for (what, out) in &outputs {
+        assert_output_has_no_secret(what, out, &tokens);
     }
 
     let requests = server.requests();
     assert_eq!(
         requests.len(),
-        3,
+        runs.len(),
         "the generic check should reach the loopback server once per run: {requests:?}"
     );
     for request in &requests {

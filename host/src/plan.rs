@@ -5,7 +5,7 @@
 //! whose service has that id); `tcp://`/`tls://`/`host:port` → `tcp`; the most specific
 //! host pattern a plugin claims; any other `http(s)://` URL → the generic `https` plugin.
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use netcheck_runner_api::{CheckSpec, Plan, Target, TlsOptions};
@@ -92,15 +92,19 @@ pub fn build(
         let Some(check_set) = config.check_sets.get(set) else {
             continue;
         };
-        let mut names = BTreeSet::new();
+        let mut names = UniqueNames::default();
         for (i, check) in check_set.checks.iter().enumerate() {
             let at = format!("sets.{set}.checks[{i}]");
             match build_check(config, plugins, set, check, region, global_ca.as_deref()) {
                 Ok(mut spec) => {
-                    spec.name = unique_name(&mut names, &spec.name);
+                    spec.name = names.claim(&spec.name);
+                    register_url_password(&spec.target.url);
                     checks.push(spec);
                 }
-                Err(e) => problems.push(format!("{at} ({}): {e}", check.url)),
+                Err(e) => problems.push(format!(
+                    "{at} ({}): {e}",
+                    netcheck_runner_api::redact_url(&check.url)
+                )),
             }
         }
     }
@@ -114,14 +118,37 @@ pub fn build(
     })
 }
 
-fn unique_name(taken: &mut BTreeSet<String>, name: &str) -> String {
-    let mut candidate = name.to_string();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{name}#{n}");
-        n += 1;
+/// Display names made unique within a set: the second `kms` is `kms#2`, the third
+/// `kms#3`. Linear in the number of checks (the next suffix per name is remembered).
+#[derive(Default)]
+struct UniqueNames {
+    taken: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl UniqueNames {
+    fn claim(&mut self, name: &str) -> String {
+        if self.taken.insert(name.to_string()) {
+            return name.to_string();
+        }
+        let n = self.next.entry(name.to_string()).or_insert(2);
+        loop {
+            let candidate = format!("{name}#{n}");
+            *n += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
-    candidate
+}
+
+/// A password in a check's URL (`https://user:pw@host/`) is a secret: logs redact it.
+fn register_url_password(url: &str) {
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Some(password) = parsed.password()
+    {
+        crate::sign::secrets::register(password);
+    }
 }
 
 fn build_check(
@@ -380,9 +407,20 @@ mod tests {
 
     #[test]
     fn names_are_made_unique() {
-        let mut taken = BTreeSet::new();
-        assert_eq!(unique_name(&mut taken, "a"), "a");
-        assert_eq!(unique_name(&mut taken, "a"), "a#2");
-        assert_eq!(unique_name(&mut taken, "a"), "a#3");
+        let mut names = UniqueNames::default();
+        assert_eq!(names.claim("a"), "a");
+        assert_eq!(names.claim("a"), "a#2");
+        assert_eq!(names.claim("a"), "a#3");
+        // A name someone wrote as `a#4` is skipped, not duplicated.
+        assert_eq!(names.claim("a#4"), "a#4");
+        assert_eq!(names.claim("a"), "a#5");
+    }
+
+    #[test]
+    fn ten_thousand_same_host_names_stay_linear() {
+        let mut names = UniqueNames::default();
+        let all: Vec<String> = (0..10_000).map(|_| names.claim("host")).collect();
+        assert_eq!(all[9_999], "host#10000");
+        assert_eq!(all.iter().collect::<HashSet<_>>().len(), 10_000);
     }
 }

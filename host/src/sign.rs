@@ -20,6 +20,7 @@
 
 mod canonical;
 mod redact;
+pub mod secrets;
 mod source;
 
 use std::fmt;
@@ -152,7 +153,14 @@ impl Signer {
     /// The credentials to sign with. `Ok(None)`: none configured anywhere. `Err`: a
     /// provider failed for real (broken profile, expired SSO session), for people.
     pub async fn credentials(&self) -> Result<Option<Credentials>, String> {
-        self.source.credentials(SystemTime::now()).await
+        let creds = self.source.credentials(SystemTime::now()).await;
+        if let Ok(Some(c)) = &creds {
+            secrets::register(c.secret_access_key());
+            if let Some(token) = c.session_token() {
+                secrets::register(token);
+            }
+        }
+        creds
     }
 
     /// Sign `req` in place for `service` in `region`, now: adds `x-amz-date`,

@@ -234,6 +234,49 @@ fn check_not_empty(config: &Config, origins: &BTreeMap<&str, Origin>) -> Result<
     Ok(())
 }
 
+/// Names netcheck writes itself on every request.
+const HOST_OWNED_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
+
+/// A `headers` entry must be sendable as written: a token name, a value without line
+/// breaks, control characters or non-ASCII, and not a header netcheck owns.
+fn check_header(name: &str, value: &str) -> Result<(), String> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() {
+        return Err("a header needs a name: write `headers = { \"X-Api-Key\" = \"...\" }`".into());
+    }
+    if !name.bytes().all(token) {
+        return Err(format!(
+            "`{}` is not a header name: use letters, digits and `-` (e.g. `X-Api-Key`)",
+            name.escape_debug()
+        ));
+    }
+    if HOST_OWNED_HEADERS
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+    {
+        return Err(format!(
+            "{name} is set by netcheck itself: remove it (change `url` to change the Host)"
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|&c| (c.is_control() && c != '\t') || !c.is_ascii())
+    {
+        let what = if c == '\r' || c == '\n' {
+            "a line break"
+        } else if c.is_control() {
+            "a control character"
+        } else {
+            "a non-ASCII character"
+        };
+        return Err(format!(
+            "the value of {name} contains {what} ({:?}): header values are one line of ASCII",
+            c
+        ));
+    }
+    Ok(())
+}
+
 fn convert_set(
     name: &str,
     set: RawSet,
@@ -280,6 +323,8 @@ fn convert_check(
         options.push(("body-contains".into(), b, "body_contains"));
     }
     for (name, value) in c.headers {
+        let key = format!("headers.{}", toml_key(&name));
+        check_header(&name, &value.0).map_err(|msg| err(&key, msg))?;
         options.push((format!("header.{name}"), value.0, "headers"));
     }
     for (name, value) in c.options {

@@ -97,7 +97,7 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+        .with_writer(|| crate::sign::secrets::Redacting::new(std::io::stdout()))
         .with_ansi(false)
         .try_init();
 }

@@ -51,6 +51,19 @@ pub enum PluginLoadError {
     InvalidInfo { origin: String, problem: String },
 }
 
+/// The longest a compiler or linker message may be inside a load error.
+const DETAIL_CHARS: usize = 300;
+
+/// A wasmtime/wasmparser message as one short line: lines joined, blank runs folded, and
+/// cut at [`DETAIL_CHARS`] (a garbage file must not print a page of internals).
+pub(super) fn one_line(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(DETAIL_CHARS) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
 /// Why a call into a plugin failed. The plugin's own `plan` error is one of these too.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PluginCallError {

@@ -188,7 +188,7 @@ impl PluginHost {
             .load_or_compile(&self.engine, bytes, &sha256)
             .map_err(|e| PluginLoadError::Compile {
                 origin: origin.clone(),
-                error: format!("{e:#}"),
+                error: errors::one_line(&format!("{e:#}")),
             })?;
         tracing::debug!(plugin = %origin, ?outcome, "compiled plugin");
         version::check(&self.engine, &component).map_err(|refusal| match refusal {
@@ -210,14 +210,16 @@ impl PluginHost {
         };
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
             incompatible(format!(
-                "needs an import netcheck does not provide ({e:#}); plugins may import only \
-                 netcheck:plugin/host and WASI 0.2"
+                "needs an import netcheck does not provide ({}); plugins may import only \
+                 netcheck:plugin/host and WASI 0.2",
+                errors::one_line(&format!("{e:#}"))
             ))
         })?;
         let pre = PluginPre::new(instance_pre).map_err(|e| {
             incompatible(format!(
-                "does not export the functions of netcheck:plugin/checker@{} ({e:#})",
-                version::CONTRACT
+                "does not export the functions of netcheck:plugin/checker@{} ({})",
+                version::CONTRACT,
+                errors::one_line(&format!("{e:#}"))
             ))
         })?;
 

@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 
 use super::Policy;
 use super::error::Violation;
-use super::redact::redact_url;
+use netcheck_runner_api::redact_url;
 
 /// What one run did, for the audit file.
 #[derive(Debug, Clone, PartialEq, Serialize)]

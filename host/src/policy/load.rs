@@ -373,22 +373,96 @@ fn parse_digest(text: &str) -> Result<String, String> {
     }
 }
 
-/// A TOML syntax or shape error, with its line, column and enclosing table.
+/// A TOML syntax or shape error, with its key (found from the error's position in the
+/// document, so an inline table or a dotted key is named right), line and column, and a
+/// message in the policy's own words rather than the deserialiser's type names.
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> PolicyError {
-    let mut message = e.message().trim().to_string();
+    let mut message = plain_words(e.message().trim());
+    let mut key = None;
     if let Some(span) = e.span() {
         let before = &text[..span.start.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let table = before
-            .lines()
-            .map(str::trim)
-            .rfind(|l| l.starts_with('[') && l.ends_with(']'))
-            .map(|h| format!(" in {h}"))
-            .unwrap_or_default();
+        let found = key_at(text, span.start);
+        if found.as_ref().is_some_and(|(_, is_datetime)| *is_datetime) {
+            message = "a TOML date-time is not a value any policy key takes: write it as a \
+                       quoted string (e.g. \"1h\" or \"2025-01-01\")"
+                .to_string();
+        }
+        let table = if found.is_some() {
+            String::new()
+        } else {
+            before
+                .lines()
+                .map(str::trim)
+                .rfind(|l| l.starts_with('[') && l.ends_with(']'))
+                .map(|h| format!(" in {h}"))
+                .unwrap_or_default()
+        };
+        key = found.map(|(k, _)| k);
         message = format!("line {line}, column {column}{table}: {message}");
     }
-    PolicyError::new(path, None, message)
+    PolicyError::new(path, key, message)
+}
+
+/// The deserialiser's words for what it expected, in the words of a policy file.
+fn plain_words(message: &str) -> String {
+    message
+        .replace(
+            "struct RawPin",
+            "a table { name = \"...\", sha256 = \"...\" }",
+        )
+        .replace(
+            "struct RawLimits",
+            "a table { cpu_deadline = \"...\", memory = \"...\" }",
+        )
+        .replace("struct RawPolicy", "a table")
+        .replace("struct RawPlugins", "a table")
+        .replace("struct RawTargets", "a table")
+        .replace("struct RawSigning", "a table")
+        .replace("struct RawRunners", "a table")
+        .replace("struct RawIam", "a table")
+        .replace("struct RawAudit", "a table")
+        .replace("a sequence", "an array")
+        .replace("map", "table")
+}
+
+/// The key path (`plugins.allow`, `targets.deny[2]`, `plugins.overrides."a.b".memory`) of
+/// the innermost value whose text contains byte `at`, and whether that value is a
+/// date-time. `None` when `at` is outside every value (or the text does not parse).
+fn key_at(text: &str, at: usize) -> Option<(String, bool)> {
+    use toml::de::{DeTable, DeValue};
+    // A table's own span is only its header (`[plugins]`), so every table is searched;
+    // a leaf matches when its text contains `at`.
+    fn walk(value: &DeValue<'_>, at: usize, path: &str) -> Option<(String, bool)> {
+        let child = |segment: String, v: &toml::Spanned<DeValue<'_>>, key_hit: bool| {
+            let inside = v.span().contains(&at) || key_hit;
+            match v.get_ref() {
+                DeValue::Table(_) | DeValue::Array(_) => walk(v.get_ref(), at, &segment)
+                    .or_else(|| inside.then(|| (segment.clone(), false))),
+                DeValue::Datetime(_) if inside => Some((segment, true)),
+                _ if inside => Some((segment, false)),
+                _ => None,
+            }
+        };
+        match value {
+            DeValue::Table(table) => table.iter().find_map(|(k, v)| {
+                let segment = if path.is_empty() {
+                    toml_key(k.get_ref())
+                } else {
+                    format!("{path}.{}", toml_key(k.get_ref()))
+                };
+                child(segment, v, k.span().contains(&at))
+            }),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| child(format!("{path}[{i}]"), v, false)),
+            _ => None,
+        }
+    }
+    let doc = DeTable::parse(text).ok()?;
+    walk(&DeValue::Table(doc.into_inner()), at, "")
 }
 
 /// The built-in policy used when no policy file is given.
@@ -485,16 +559,37 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_name_the_key_in_policy_words() {
+        let e = err("[plugins]\nallow = 7\n");
+        assert!(
+            e.starts_with("policy.toml: key `plugins.allow`: line 2, column 9: invalid type"),
+            "{e}"
+        );
+        assert!(e.contains("expected an array"), "{e}");
+        // The previous table is not blamed for an inline table's value.
+        let e = err("[targets]\ndeny = []\n[plugins]\nallow = [{ name = \"kms\", sha256 = 5 }]\n");
+        assert!(e.contains("key `plugins.allow[0].sha256`"), "{e}");
+        let e = err("[plugins]\nallow = [\"kms\"]\n");
+        assert!(!e.contains("RawPin"), "{e}");
+        assert!(e.contains("sha256 ="), "{e}");
+        let e = err("[iam]\nmax_run_lifetime = 1979-05-27T07:32:00Z\n");
+        assert!(e.contains("key `iam.max_run_lifetime`"), "{e}");
+        assert!(e.contains("date-time") && !e.contains("$__toml"), "{e}");
+    }
+
+    #[test]
     fn shape_errors_give_line_and_table() {
         let e = err("[plugins]\nallow_bundled = true\n\n[targets]\nalow = []\n");
         assert!(
-            e.starts_with("policy.toml: line 5, column 1 in [targets]: unknown field `alow`"),
+            e.starts_with(
+                "policy.toml: key `targets.alow`: line 5, column 1: unknown field `alow`"
+            ),
             "{e}"
         );
         assert!(e.contains("`allow`"), "{e}");
         let e = err("[targets]\nallow = \"10.0.0.0/8\"\n");
         assert!(
-            e.starts_with("policy.toml: line 2, column 9 in [targets]: invalid type"),
+            e.starts_with("policy.toml: key `targets.allow`: line 2, column 9: invalid type"),
             "{e}"
         );
         let e = err("[audits]\nfile = \"x\"\n");

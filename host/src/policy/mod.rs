@@ -47,7 +47,6 @@ mod load;
 mod narrow;
 mod pattern;
 mod plugins;
-mod redact;
 mod runners;
 mod signing;
 mod targets;
@@ -66,8 +65,8 @@ pub use error::{PolicyError, Violation};
 pub use evaluate::{CheckView, PlanView, PluginView, evaluate};
 pub use iam::IamRequirements;
 pub use narrow::{USER_SOURCE, UserRestrictions};
+pub use netcheck_runner_api::redact_url;
 pub use pattern::{HostPattern, TargetPattern};
-pub use redact::redact_url;
 pub use wire::{WIRE_VERSION, policy_from_wire, policy_to_wire};
 
 /// The environment variable naming the policy file when `--policy` is not given.

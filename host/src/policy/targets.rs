@@ -27,7 +27,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use super::address::{HostForm, canonical, destinations, read_host};
 use super::error::Violation;
 use super::pattern::{HostPattern, TargetPattern};
-use super::redact::redact_url;
+use netcheck_runner_api::redact_url;
 
 /// One address rule of the built-in deny list.
 pub(crate) struct Builtin {

@@ -101,27 +101,42 @@ fn grid(results: &[CheckResult], color: bool, width: Option<u16>) -> String {
         .join("\n")
 }
 
-/// The cells of one result's row, cleaned of control characters.
+/// The most characters of one field a table cell shows; the JSON output has it all.
+/// (Laying out a table is not linear in a cell's length: a megabyte-long name would
+/// never finish.)
+const CELL_CHARS: usize = 1000;
+
+/// The cells of one result's row, cleaned of control characters and capped.
 fn row(r: &CheckResult, show_where: bool) -> Vec<String> {
     let mut cells = vec![
         status_word(r.status).to_string(),
-        clean(&format!("{}/{}", r.set, r.name), false),
+        fit(&format!("{}/{}", r.set, r.name)),
     ];
     if show_where {
-        cells.push(clean(&r.location, false));
+        cells.push(fit(&r.location));
     }
-    let mut detail = clean(&r.message, false);
+    let mut detail = fit(&r.message);
     if let Some(h) = &r.hint {
         detail.push_str("\n→ ");
-        detail.push_str(&clean(h, false));
+        detail.push_str(&fit(h));
     }
-    cells.extend([
-        clean(&r.url, false),
-        clean(&r.reason, false),
-        detail,
-        human_ms(r.duration_ms),
-    ]);
+    cells.extend([fit(&r.url), fit(&r.reason), detail, human_ms(r.duration_ms)]);
     cells
+}
+
+/// `text` cleaned, and cut at [`CELL_CHARS`] characters with a note of what was left out.
+fn fit(text: &str) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(CELL_CHARS) {
+        None => clean(text, false),
+        Some((cut, _)) => {
+            let rest = text[cut..].chars().count();
+            format!(
+                "{}… ({rest} more characters: see --output json)",
+                clean(&text[..cut], false)
+            )
+        }
+    }
 }
 
 /// Column content widths that fit `total` terminal columns, or `None` when everything fits

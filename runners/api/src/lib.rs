@@ -16,8 +16,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 mod progress;
+mod redact;
 pub mod remote;
 pub use progress::{NoProgress, Progress};
+pub use redact::redact_url;
 
 /// The checks to run and how to run them. Built by the host from configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -148,12 +150,14 @@ fn local() -> String {
 }
 
 impl CheckResult {
-    /// A result that has proven nothing yet: `fail` until a verdict replaces it.
+    /// A result that has proven nothing yet: `fail` until a verdict replaces it. `url`
+    /// is kept as given unless it carries a password or a credential-like query value,
+    /// which [`redact_url`] replaces: a result is printed and travels.
     pub fn new(name: &str, set: &str, url: &str, plugin: &str) -> Self {
         CheckResult {
             name: name.to_string(),
             set: set.to_string(),
-            url: url.to_string(),
+            url: redact_url(url),
             plugin: plugin.to_string(),
             service: None,
             location: local(),
@@ -306,6 +310,12 @@ mod tests {
         let json = serde_json::to_string(&plan).unwrap();
         let back: Plan = serde_json::from_str(&json).unwrap();
         assert_eq!(plan, back);
+    }
+
+    #[test]
+    fn result_urls_never_carry_a_password() {
+        let r = CheckResult::new("db", "s", "https://admin:hunter2@db.internal/", "https");
+        assert_eq!(r.url, "https://admin:REDACTED@db.internal/");
     }
 
     #[test]

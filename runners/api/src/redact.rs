@@ -1,9 +1,10 @@
-//! Keeping secrets out of policy output: URLs shown in violations and audit records
-//! lose their password and the values of credential-like query parameters
-//! (`X-Amz-Signature`, `X-Amz-Security-Token`, `token`, `password`, ...).
+//! Keeping secrets out of what netcheck prints: URLs in results (every report format),
+//! policy violations and audit records lose their password and the values of
+//! credential-like query parameters (`X-Amz-Signature`, `X-Amz-Security-Token`, `token`,
+//! `password`, ...). A URL with nothing to hide is returned exactly as given.
 //!
 //! ```
-//! # use netcheck::policy::redact_url;
+//! # use netcheck_runner_api::redact_url;
 //! assert_eq!(
 //!     redact_url("https://u:hunter2@example.com/?X-Amz-Signature=abc&a=1"),
 //!     "https://u:REDACTED@example.com/?X-Amz-Signature=REDACTED&a=1"
@@ -35,6 +36,10 @@ pub fn redact_url(text: &str) -> String {
         Ok(url) if url.has_host() || !text.contains('@') => url,
         _ => return redact_unparsed(text),
     };
+    let secret_query = url.query_pairs().any(|(k, _)| is_secret_param(&k));
+    if url.password().is_none() && !secret_query {
+        return text.to_string();
+    }
     if url.password().is_some() {
         // Cannot fail: the URL has a host, or it could not have had a password.
         let _ = url.set_password(Some(REDACTED));
@@ -43,9 +48,7 @@ pub fn redact_url(text: &str) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                let secret = SECRET_PARAMS.iter().any(|s| lower.contains(s));
-                let v = if secret {
+                let v = if is_secret_param(&k) {
                     REDACTED.to_string()
                 } else {
                     v.into_owned()
@@ -56,6 +59,11 @@ pub fn redact_url(text: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(pairs);
     }
     url.to_string()
+}
+
+fn is_secret_param(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_PARAMS.iter().any(|s| lower.contains(s))
 }
 
 fn redact_unparsed(text: &str) -> String {
@@ -83,6 +91,8 @@ mod tests {
 
     #[test]
     fn plain_urls_are_unchanged() {
+        assert_eq!(redact_url("HTTPS://Example.com"), "HTTPS://Example.com");
+        assert_eq!(redact_url("db.internal:5432"), "db.internal:5432");
         assert_eq!(
             redact_url("https://example.com/health"),
             "https://example.com/health"

@@ -134,12 +134,7 @@ where
         message,
     }) = answer(&err)
     else {
-        // No answer from AWS: a timeout, a connection or TLS failure.
-        return anyhow::anyhow!(
-            "{doing}: calling {action} failed before AWS answered: {}; check the network path \
-             and any endpoint override (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), then retry",
-            error_chain(&err)
-        );
+        return without_answer(&err, action, doing);
     };
     let Some(code) = code else {
         return anyhow::anyhow!(
@@ -195,9 +190,97 @@ where
     anyhow::anyhow!("{doing}: AWS refused {action} ({code}: {message}); {fix}")
 }
 
+/// A failed call with no HTTP answer to read, worded by what really happened: the request
+/// could not be built (a region that is no region), credentials could not be had (an
+/// `AssumeRole` that STS refused answers inside the credentials provider), the name did
+/// not resolve, or the network never answered.
+fn without_answer<E>(err: &SdkError<E, HttpResponse>, action: &str, doing: &str) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let chain = error_chain(err);
+    let lower = chain.to_ascii_lowercase();
+    let endpoint_override = "any endpoint override (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL)";
+    if lower.contains("assumerole") || lower.contains("sts:assumerole") {
+        return anyhow::anyhow!(
+            "{doing}: STS refused to let these credentials assume the role, so {action} was never \
+             sent: {chain}; the role's trust policy must allow the caller (and the caller needs \
+             sts:AssumeRole on it)"
+        );
+    }
+    if lower.contains("credential") {
+        return anyhow::anyhow!(
+            "{doing}: the AWS credentials for {action} could not be loaded, so it was never sent: \
+             {chain}; check AWS_PROFILE and the profile (`aws sts get-caller-identity` uses the \
+             same chain)"
+        );
+    }
+    match err {
+        SdkError::ConstructionFailure(_) => anyhow::anyhow!(
+            "{doing}: the {action} request could not be built, so nothing was sent: {chain}; \
+             check the region name (e.g. eu-west-1) and {endpoint_override}"
+        ),
+        SdkError::TimeoutError(_) => anyhow::anyhow!(
+            "{doing}: {action} timed out before AWS answered: {chain}; check the network path \
+             (security groups, NAT or a VPC endpoint) and {endpoint_override}, then retry"
+        ),
+        SdkError::ResponseError(_) => anyhow::anyhow!(
+            "{doing}: AWS answered {action} with something netcheck cannot read: {chain}"
+        ),
+        _ if lower.contains("dns error") || lower.contains("failed to lookup address") => {
+            anyhow::anyhow!(
+                "{doing}: the endpoint for {action} does not resolve, so nothing was sent: \
+                 {chain}; check the region name (a region that does not exist has no endpoint) \
+                 and {endpoint_override}"
+            )
+        }
+        _ => anyhow::anyhow!(
+            "{doing}: calling {action} failed before AWS answered: {chain}; check the network \
+             path and {endpoint_override}, then retry"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::between;
+    use super::*;
+    use aws_sdk_iam::operation::get_role::GetRoleError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+
+    fn text(err: SdkError<GetRoleError, HttpResponse>) -> String {
+        describe(err, "iam:GetRole", "reading role `x`").to_string()
+    }
+
+    #[test]
+    fn failures_without_an_answer_say_what_happened() {
+        let built = text(SdkError::construction_failure("invalid region `eu west 1`"));
+        assert!(
+            built.contains("could not be built") && built.contains("region name"),
+            "{built}"
+        );
+        assert!(!built.contains("before AWS answered"), "{built}");
+
+        let refused = text(SdkError::dispatch_failure(ConnectorError::other(
+            "failed to load credentials: AccessDenied: User x is not authorized to perform: sts:AssumeRole on resource y".into(),
+            None,
+        )));
+        assert!(refused.contains("STS refused"), "{refused}");
+        assert!(!refused.contains("before AWS answered"), "{refused}");
+
+        let unresolved = text(SdkError::dispatch_failure(ConnectorError::io(
+            "dns error: failed to lookup address information: Name or service not known".into(),
+        )));
+        assert!(unresolved.contains("does not resolve"), "{unresolved}");
+
+        let network = text(SdkError::dispatch_failure(ConnectorError::io(
+            "connection refused".into(),
+        )));
+        assert!(
+            network.contains("failed before AWS answered") && network.contains("network"),
+            "{network}"
+        );
+    }
 
     #[test]
     fn codes_are_read_from_wrapped_xml_errors() {

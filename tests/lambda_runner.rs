@@ -23,6 +23,7 @@ use serde_json::Value;
 use support::cli::{Netcheck, Output, Running, toml_str};
 use support::emulators::{Emulator, Keys, Ministack};
 use support::fault_proxy::{FaultProxy, aws_json_error, ec2_xml_error};
+use support::servers::SilentServer;
 use support::venv;
 
 /// ministack's default VPC's subnets (tests/EMULATORS.md).
@@ -421,6 +422,131 @@ fn ctrl_c_at_any_step_cleans_up_before_exiting() {
         );
         assert_empty(&lab.inventory(), step);
     }
+}
+
+#[test]
+fn ctrl_c_while_the_function_runs_waits_for_it_and_leaves_no_log_group() {
+    let lab = lab();
+    // A check that keeps the function busy: TCP accepted, TLS never answered.
+    let silent = SilentServer::start();
+    let slow = format!(
+        "  {{ name = \"slow\", url = {}, timeout = \"6s\" }},\n",
+        toml_str(&format!("https://127.0.0.1:{}/", silent.port()))
+    );
+    let n = lab.netcheck();
+    n.write("netcheck.toml", &lab.config_with(&slow));
+    let running = n.spawn(&[
+        "run",
+        "--runner",
+        "lambda",
+        "--subnets",
+        SUBNET_A,
+        "-o",
+        "json",
+    ]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while lab.proxy.count("Invoke") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never invoked:\n{}",
+            running.stderr_so_far()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The invocation was sent and the function is running the plan (the slow check
+    // alone takes 6 s): stop now.
+    std::thread::sleep(Duration::from_secs(1));
+    running.signal(2);
+    let out = running.wait();
+    assert_eq!(out.code, Some(2), "{}", out.describe());
+    assert!(
+        out.stderr.contains("cleanup: removed all"),
+        "{}",
+        out.describe()
+    );
+    // Had the log group been deleted under the running function, its last lines would
+    // have recreated it (untagged) by now.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_empty(&lab.inventory(), "after Ctrl-C mid-invoke");
+}
+
+#[test]
+fn one_ctrl_c_during_cleanup_does_not_abandon_it_and_two_list_what_is_left() {
+    let lab = lab();
+    // One signal while the end-of-run cleanup is held at DeleteRole: cleanup goes on.
+    let n = lab.netcheck();
+    lab.proxy.stall("DeleteRole");
+    let running = n.spawn(&[
+        "run",
+        "--runner",
+        "lambda",
+        "--subnets",
+        SUBNET_A,
+        "-o",
+        "json",
+    ]);
+    assert!(
+        lab.proxy
+            .wait_for_stalled("DeleteRole", Duration::from_secs(180)),
+        "cleanup never reached DeleteRole:\n{}",
+        running.stderr_so_far()
+    );
+    running.signal(2);
+    std::thread::sleep(Duration::from_millis(500));
+    lab.proxy.release();
+    let out = running.wait();
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("press Ctrl-C again"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr.contains("cleanup: removed all"),
+        "{}",
+        out.describe()
+    );
+    assert_empty(&lab.inventory(), "after one Ctrl-C during cleanup");
+
+    // Two signals: cleanup stops, and stderr names what is left.
+    let run_id = "20261123-170200-00c2";
+    let n = lab.netcheck().env("NETCHECK_RUN_ID", run_id);
+    lab.proxy.stall("DeleteRole");
+    let running = n.spawn(&[
+        "run",
+        "--runner",
+        "lambda",
+        "--subnets",
+        SUBNET_A,
+        "-o",
+        "json",
+    ]);
+    assert!(
+        lab.proxy
+            .wait_for_stalled("DeleteRole", Duration::from_secs(180)),
+        "cleanup never reached DeleteRole:\n{}",
+        running.stderr_so_far()
+    );
+    running.signal(2);
+    std::thread::sleep(Duration::from_millis(300));
+    running.signal(2);
+    let out = running.wait();
+    lab.proxy.release();
+    assert_eq!(out.code, Some(3), "{}", out.describe());
+    assert!(
+        out.stderr
+            .contains(&format!("role/netcheck/netcheck-{run_id}-exec")),
+        "the role left behind is named:\n{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("netcheck cleanup --run-id {run_id}")),
+        "{}",
+        out.describe()
+    );
+    n.run(&["cleanup", "--run-id", run_id]).assert_code(0);
+    assert_empty(&lab.inventory(), "after cleanup of the abandoned run");
 }
 
 #[test]

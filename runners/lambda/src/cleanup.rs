@@ -28,6 +28,18 @@ pub async fn teardown(ledger: &Ledger, eni: EniWait, status: &(dyn Fn(&str) + Se
                 for item in removed {
                     ledger.removed(item);
                 }
+                if let Resource::LogGroup { name, .. } = &resource
+                    && let Some(function) = name.strip_prefix(names::log_group("").as_str())
+                    && ledger.abandoned(function)
+                {
+                    ledger.left_behind(format!(
+                        "{label}: may be recreated: function {function} was still running the \
+                         plan when the run stopped waiting for it, and Lambda recreates a deleted \
+                         log group (untagged) when the function logs; `netcheck cleanup --run-id \
+                         {}` removes it once the function's timeout has passed",
+                        names::run_id_of(function).unwrap_or("RUN-ID")
+                    ));
+                }
             }
             Err(e) => {
                 tracing::warn!(resource = %label, error = %format!("{e:#}"), "cleanup failed");
@@ -224,8 +236,8 @@ async fn managed_functions(
     Ok(out)
 }
 
-/// Names of log groups `/aws/lambda/netcheck-<run id>-…` tagged managed, of the
-/// selected runs.
+/// Names of log groups `/aws/lambda/netcheck-<run id>-…` of the selected runs, tagged
+/// managed or carrying no tags at all (recreated by Lambda after a run deleted them).
 async fn managed_log_groups(sdk: &SdkConfig, selector: &Selector) -> anyhow::Result<Vec<String>> {
     let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
     let prefix = match selector.run_id() {
@@ -268,7 +280,10 @@ async fn managed_log_groups(sdk: &SdkConfig, selector: &Selector) -> anyhow::Res
         else {
             continue;
         };
-        if managed_by_run(tags.tags(), run) {
+        // Untagged: Lambda recreated the group after the run deleted it (a function that
+        // was still logging); the name, with its run id, is netcheck's.
+        let recreated = tags.tags().is_none_or(|t| t.is_empty());
+        if managed_by_run(tags.tags(), run) || recreated {
             out.push(name.to_string());
         }
     }

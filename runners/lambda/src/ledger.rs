@@ -66,6 +66,33 @@ pub struct Ledger {
     created: Mutex<Vec<Resource>>,
     removed: Mutex<Vec<String>>,
     left: Mutex<Vec<String>>,
+    /// Functions whose invocation was given up while it ran: the function may still write
+    /// to (and so recreate) its log group after cleanup deleted it.
+    abandoned: Mutex<Vec<String>>,
+}
+
+/// Marks a function's invocation in flight; dropped before [`Invoking::finished`] (the run
+/// stopped waiting), the function is recorded as [`Ledger::abandoned`].
+pub struct Invoking<'a> {
+    ledger: &'a Ledger,
+    function: String,
+    done: bool,
+}
+
+impl Invoking<'_> {
+    /// The invocation answered: the function is no longer running it.
+    pub fn finished(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Invoking<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            tracing::warn!(function = %self.function, "invocation abandoned while running");
+            lock(&self.ledger.abandoned).push(self.function.clone());
+        }
+    }
 }
 
 impl Ledger {
@@ -111,6 +138,33 @@ impl Ledger {
 
     pub fn left_labels(&self) -> Vec<String> {
         lock(&self.left).clone()
+    }
+
+    /// Call before invoking `function`; call [`Invoking::finished`] when it answers.
+    pub fn invoking(&self, function: &str) -> Invoking<'_> {
+        Invoking {
+            ledger: self,
+            function: function.to_string(),
+            done: false,
+        }
+    }
+
+    /// Whether an invocation of `function` was abandoned while it ran.
+    pub fn abandoned(&self, function: &str) -> bool {
+        lock(&self.abandoned).iter().any(|f| f == function)
+    }
+
+    /// Everything created and neither removed nor already reported as left behind, each
+    /// as "LABEL: not removed (WHY)" (for an interrupted cleanup).
+    pub fn not_removed(&self, why: &str) {
+        let removed = self.removed_labels();
+        let left = self.left_labels();
+        for resource in self.removal_order() {
+            let label = resource.label();
+            if !removed.contains(&label) && !left.iter().any(|l| l.starts_with(&label)) {
+                self.left_behind(format!("{label}: not removed ({why})"));
+            }
+        }
     }
 }
 

@@ -326,14 +326,15 @@ impl LambdaRunner {
             plan: plan.clone(),
             policy: o.remote_policy.clone(),
         };
-        let mut results = self
-            .cancellable(invoke::invoke(
-                &sdk,
-                &name,
-                &request,
-                timeout + Duration::from_secs(30),
-            ))
-            .await?;
+        // Not cancelled by a stop: the function is running the plan and writing its log
+        // group; deleting that group under it would let Lambda recreate it untagged. The
+        // run's grace period bounds the wait; past it the invocation is recorded abandoned.
+        let invoking = self.ledger.invoking(&name);
+        let results =
+            invoke::invoke(&sdk, &name, &request, timeout + Duration::from_secs(30)).await;
+        invoking.finished();
+        self.checkpoint()?;
+        let mut results = results?;
         for r in &mut results {
             r.location = p.location.clone();
             progress.finished(r);
@@ -478,13 +479,29 @@ impl Runner for LambdaRunner {
         if outcome.is_err() && !self.options.keep {
             tracing::warn!(run_id = %self.options.run_id, "run stopped; removing what it created");
         }
-        tokio::select! {
-            () = self.cleanup(&progress) => {}
-            why = stop_signal() => {
-                self.ledger.left_behind(format!(
-                    "cleanup {why}: run `netcheck cleanup --run-id {}` to finish it",
-                    self.options.run_id
-                ));
+        // Cleanup is abandoned only by a second stop signal: the one that stopped the run
+        // counts as the first; otherwise the first signal during cleanup only warns.
+        let mut signals = usize::from(stopping.is_some());
+        let cleanup = self.cleanup(&progress);
+        tokio::pin!(cleanup);
+        loop {
+            tokio::select! {
+                () = &mut cleanup => break,
+                why = stop_signal() => {
+                    signals += 1;
+                    if signals >= 2 {
+                        let why = format!(
+                            "cleanup {why}: run `netcheck cleanup --run-id {}` to finish it",
+                            self.options.run_id
+                        );
+                        self.ledger.not_removed(&why);
+                        break;
+                    }
+                    progress.phase(
+                        "cleanup",
+                        &format!("{why}: still removing what this run created; press Ctrl-C again to stop (then `netcheck cleanup --run-id {}`)", self.options.run_id),
+                    );
+                }
             }
         }
         outcome

@@ -5,7 +5,9 @@
 #  - a Python venv with the AWS emulators and wasm-tools pinned in
 #    scripts/requirements-test.txt, at ${NETCHECK_CACHE:-$HOME/.cache/netcheck}/venv
 #    (reinstalled only when that file or the Python version changes);
-#  - the wasm32-wasip2 Rust target the plugins are built for.
+#  - the wasm32-wasip2 Rust target the plugins are built for;
+#  - Debian's chromium (headless), for the HTML report's browser test, when missing and
+#    this machine can install Debian packages (root with apt-get).
 #
 # Prints the venv path on stdout when done. Tests find the venv through NETCHECK_VENV,
 # else the same default path.
@@ -53,6 +55,20 @@ if command -v rustup >/dev/null 2>&1; then
     fi
 else
     die "no rustup on PATH: netcheck's plugins need the wasm32-wasip2 target (rustup target add wasm32-wasip2)"
+fi
+
+# A real browser for the HTML report test (tests find it on PATH as `chromium`).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian's chromium (headless browser for the HTML report test)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 \
+                && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
+            || die "apt-get could not install chromium (needed by the HTML report test)"
+    else
+        die "no chromium on PATH: install it (Debian: apt-get install chromium) for the HTML report test"
+    fi
 fi
 
 # Every platform's dependencies: tests locate crate sources (the SigV4 suite inside

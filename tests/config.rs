@@ -308,7 +308,7 @@ fn bad_env_value_names_the_variable() {
     );
     assert_eq!(
         err,
-        r#"environment variable NETCHECK_OUTPUT: expected one of table, json, junit, got "xml""#
+        r#"environment variable NETCHECK_OUTPUT: expected one of table, json, junit, html, got "xml""#
     );
 }
 

@@ -194,3 +194,75 @@ fn explicit_service_and_plugin_win_and_unknown_ones_are_named() {
         "{err}"
     );
 }
+
+/// The shipped `netcheck.toml` (the file `cargo run -p netcheck -- run` reads): every set
+/// parses, every check routes to the plugin it is meant for, and `default_sets` is what
+/// the README says it is.
+#[test]
+fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded =
+        netcheck::config::load_in(&root, None, &[], &netcheck::config::Overrides::default())
+            .expect("the shipped netcheck.toml loads");
+    let cfg = &loaded.config;
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let host = plugins();
+    let sets: Vec<String> = cfg.check_sets.keys().cloned().collect();
+    assert!(sets.len() >= 7, "{sets:?}");
+    let plan = plan::build(cfg, &host, &sets, Some("eu-west-1")).expect("every check plans");
+    // Check names are the plugin's name except where the catalogue says otherwise.
+    let renamed: BTreeMap<&str, &str> = [
+        ("ecr-api", "ecr"),
+        ("sts-regional", "sts"),
+        ("sts-global", "sts"),
+        ("aws-status-page", "https"),
+    ]
+    .into_iter()
+    .collect();
+    let mut counted = 0;
+    for check in &plan.checks {
+        let name = check.name.split('#').next().unwrap_or(&check.name);
+        let want = renamed.get(name).copied().unwrap_or(name);
+        assert_eq!(
+            check.plugin, want,
+            "{}/{} ({})",
+            check.set, check.name, check.target.url
+        );
+        assert!(
+            !check.target.url.contains('{'),
+            "unexpanded: {}",
+            check.target.url
+        );
+        counted += 1;
+    }
+    assert_eq!(
+        counted,
+        cfg.check_sets
+            .values()
+            .map(|s| s.checks.len())
+            .sum::<usize>()
+    );
+    for (name, set) in &cfg.check_sets {
+        assert!(
+            set.description.is_some(),
+            "set `{name}` says what it is for"
+        );
+        assert!(!set.checks.is_empty(), "set `{name}` has checks");
+    }
+
+    // The README's catalogue marks the default set; the file must agree.
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let documented: Vec<String> = readme
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("| `")?
+                .split_once("` (default) |")
+                .map(|(s, _)| s.to_string())
+        })
+        .collect();
+    assert!(
+        !documented.is_empty(),
+        "the README marks a default set with `(default)`"
+    );
+    assert_eq!(cfg.sets, documented, "default_sets vs README");
+}

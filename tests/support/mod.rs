@@ -11,6 +11,7 @@
 //!   names each request's AWS operation, and can hold (stall) or fail chosen operations.
 //! - [`cli`]: runs the `netcheck` binary with a scrubbed environment (no real AWS
 //!   config, no instance metadata) and parses its JSON output.
+//! - [`browser`]: Debian's chromium, headless, loading `file://` pages (the HTML report).
 //!
 //! ```ignore
 //! mod support;
@@ -23,6 +24,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cli;
 pub mod dns;
 pub mod emulators;

@@ -121,6 +121,13 @@ pub struct RunArgs {
     /// Treat warnings as failures for the exit code.
     #[arg(long)]
     pub strict: bool,
+    /// Write the report to this file instead of stdout (any format; `html` is meant for it).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Succeed when the selection has no checks (otherwise that is an error, exit 2: a
+    /// CI job must not pass having checked nothing).
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub lambda: lambda::LambdaArgs,
 }
@@ -339,31 +346,72 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let report = Report {
         results: &results,
         runner: runner.name(),
+        region: Some(&region),
         started_at,
         duration: started.elapsed(),
     };
-    let color = std::io::stdout().is_terminal() && console::colors_enabled();
+    let to_file = args.output_file.as_deref();
+    let color = to_file.is_none() && std::io::stdout().is_terminal() && console::colors_enabled();
     let text = match cfg.output {
         OutputFormat::Table => report::table(
             &report,
             color,
-            // Piped output (CI logs) wraps at 120 columns.
-            Some(
-                console::Term::stdout()
-                    .size_checked()
-                    .map(|(_, w)| w)
-                    .unwrap_or(120),
-            ),
+            // Piped output (CI logs) wraps at 120 columns; a file keeps whole lines.
+            match to_file {
+                Some(_) => None,
+                None => Some(
+                    console::Term::stdout()
+                        .size_checked()
+                        .map(|(_, w)| w)
+                        .unwrap_or(120),
+                ),
+            },
         ),
         OutputFormat::Json => report::json(&report),
         OutputFormat::Junit => report::junit(&report),
+        OutputFormat::Html => report::html(&report),
     };
-    print_out(&text);
+    match to_file {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot write the report to {} (--output-file): {e}",
+                    path.display()
+                )
+            })?;
+            eprintln!("report written to {}", path.display());
+        }
+        None => print_out(&text),
+    }
     audited?;
     if left_behind {
         return Ok(ExitCode::from(3));
     }
     Ok(exit_code(&results, args.strict))
+}
+
+/// Why a run would check nothing, and what to do.
+fn nothing_to_check(loaded: &Loaded, sets: &[String]) -> String {
+    let file = loaded
+        .file
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "no config file (no ./netcheck.toml, no --config)".to_string());
+    let why = if loaded.config.check_sets.is_empty() {
+        format!("{file} defines no check sets")
+    } else {
+        format!(
+            "the selected set(s) {} in {file} have no checks",
+            sets.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!(
+        "nothing to check: {why}. Add checks under [sets.NAME] (see `netcheck config show`), \
+         choose other sets with --set, or pass --allow-empty if an empty run is what you want"
+    )
 }
 
 /// Print to stdout; a closed pipe (`netcheck run | head`) is not an error.

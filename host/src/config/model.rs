@@ -116,12 +116,19 @@ pub enum OutputFormat {
     Json,
     /// JUnit XML for CI systems.
     Junit,
+    /// One self-contained HTML page: a matrix of checks × locations (best with
+    /// `--output-file`).
+    Html,
 }
 
 impl OutputFormat {
     /// Every format, in the order shown to people.
-    pub const ALL: [OutputFormat; 3] =
-        [OutputFormat::Table, OutputFormat::Json, OutputFormat::Junit];
+    pub const ALL: [OutputFormat; 4] = [
+        OutputFormat::Table,
+        OutputFormat::Json,
+        OutputFormat::Junit,
+        OutputFormat::Html,
+    ];
 
     /// The name used in config, env and flags.
     pub fn as_str(self) -> &'static str {
@@ -129,6 +136,7 @@ impl OutputFormat {
             OutputFormat::Table => "table",
             OutputFormat::Json => "json",
             OutputFormat::Junit => "junit",
+            OutputFormat::Html => "html",
         }
     }
 }
@@ -148,7 +156,7 @@ impl FromStr for OutputFormat {
         OutputFormat::ALL
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| format!("expected one of table, json, junit, got {s:?}"))
+            .ok_or_else(|| format!("expected one of table, json, junit, html, got {s:?}"))
     }
 }
 
@@ -183,7 +191,10 @@ mod tests {
         assert_eq!("JSON".parse::<OutputFormat>(), Ok(OutputFormat::Json));
         assert_eq!(" junit ".parse::<OutputFormat>(), Ok(OutputFormat::Junit));
         let err = "xml".parse::<OutputFormat>().unwrap_err();
-        assert_eq!(err, r#"expected one of table, json, junit, got "xml""#);
+        assert_eq!(
+            err,
+            r#"expected one of table, json, junit, html, got "xml""#
+        );
         for f in OutputFormat::ALL {
             assert_eq!(f.to_string().parse::<OutputFormat>(), Ok(f));
         }

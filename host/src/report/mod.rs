@@ -1,5 +1,5 @@
 //! Renders check results for people and machines: a table, a JSON document (with a JSON
-//! Schema) and JUnit XML.
+//! Schema), JUnit XML and a self-contained HTML page.
 //!
 //! Every renderer keeps the results in plan order and returns complete text ending in a
 //! newline (print it with `print!`). Nothing here does I/O or reads the environment except

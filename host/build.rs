@@ -5,6 +5,9 @@
 //! - Members under `plugins/testing/` are sandbox test plugins: they are not bundled; their
 //!   `.wasm` files are copied to `$OUT_DIR/test-plugins/<name>.wasm` (tests find them
 //!   through `env!("OUT_DIR")`).
+//! - A release host embeds plugins of the plugin workspace's `release` profile (fat LTO:
+//!   smallest); every other host profile embeds `plugin-dev` ones (same code and
+//!   opt-level, no LTO: about a third faster to build, a third larger).
 //! - The plugins build in their own target directory (`NETCHECK_WASM_TARGET_DIR`, else
 //!   `<host target dir>/wasm-plugins`) so the inner cargo never waits on the outer one's lock.
 //! - `$OUT_DIR/build_facts.rs` holds build-time facts as constants (the wasmtime version
@@ -85,14 +88,15 @@ fn run() -> Result<(), String> {
     let members = workspace_members(&plugins_dir)?;
     ensure_wasm_target()?;
     let target_dir = wasm_target_dir(&out_dir);
-    build_plugins(&plugins_dir, &target_dir)?;
+    let profile = plugin_profile();
+    build_plugins(&plugins_dir, &target_dir, profile)?;
     // The inner cargo writes plugins/Cargo.lock on its first run.
     let plugins_lock = plugins_dir.join("Cargo.lock");
     if plugins_lock.exists() {
         println!("cargo::rerun-if-changed={}", plugins_lock.display());
     }
 
-    let release = target_dir.join(WASM_TARGET).join("release");
+    let release = target_dir.join(WASM_TARGET).join(profile);
     let mut bundled = Vec::new();
     let test_dir = out_dir.join("test-plugins");
     fs::create_dir_all(&test_dir).map_err(|e| format!("creating {}: {e}", test_dir.display()))?;
@@ -346,12 +350,27 @@ fn wasm_target_dir(out_dir: &Path) -> PathBuf {
     host_target.join("wasm-plugins")
 }
 
-fn build_plugins(plugins_dir: &Path, target_dir: &Path) -> Result<(), String> {
+/// The plugin workspace's profile for this host build (see the module docs).
+fn plugin_profile() -> &'static str {
+    match env::var("PROFILE").as_deref() {
+        Ok("release") => "release",
+        _ => "plugin-dev",
+    }
+}
+
+fn build_plugins(plugins_dir: &Path, target_dir: &Path, profile: &str) -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(&cargo);
     command
         .current_dir(plugins_dir)
-        .args(["build", "--quiet", "--release", "--target", WASM_TARGET])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            profile,
+            "--target",
+            WASM_TARGET,
+        ])
         .arg("--target-dir")
         .arg(target_dir);
     for name in LEAKY_VARS {
@@ -371,7 +390,7 @@ fn build_plugins(plugins_dir: &Path, target_dir: &Path) -> Result<(), String> {
     }
     Err(format!(
         "building the plugin workspace {} for {WASM_TARGET} failed:\n{}{}\n\
-         To reproduce: cd plugins && cargo build --release --target {WASM_TARGET}",
+         To reproduce: cd plugins && cargo build --profile {profile} --target {WASM_TARGET}",
         plugins_dir.display(),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)

@@ -686,6 +686,15 @@ fn the_html_report_loads_in_a_browser_with_a_cell_per_check_and_location() {
         "the report went to the file:\n{}",
         out.describe()
     );
+    // The console check can fail: a page with a script error is caught.
+    let broken = n.write(
+        "broken.html",
+        "<html><body><script>undefinedFn();</script></body></html>",
+    );
+    assert!(
+        !browser::load(&broken).console.is_empty(),
+        "script errors are seen"
+    );
     let loaded = browser::load(&page);
     assert!(loaded.console.is_empty(), "console: {:?}", loaded.console);
     assert!(

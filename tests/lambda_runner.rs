@@ -475,22 +475,7 @@ fn one_ctrl_c_during_cleanup_does_not_abandon_it_and_two_list_what_is_left() {
     let lab = lab();
     // One signal while the end-of-run cleanup is held at DeleteRole: cleanup goes on.
     let n = lab.netcheck();
-    lab.proxy.stall("DeleteRole");
-    let running = n.spawn(&[
-        "run",
-        "--runner",
-        "lambda",
-        "--subnets",
-        SUBNET_A,
-        "-o",
-        "json",
-    ]);
-    assert!(
-        lab.proxy
-            .wait_for_stalled("DeleteRole", Duration::from_secs(180)),
-        "cleanup never reached DeleteRole:\n{}",
-        running.stderr_so_far()
-    );
+    let running = stopped_at(&lab, &n, "cleanup", "DeleteRole");
     running.signal(2);
     std::thread::sleep(Duration::from_millis(500));
     lab.proxy.release();
@@ -511,22 +496,7 @@ fn one_ctrl_c_during_cleanup_does_not_abandon_it_and_two_list_what_is_left() {
     // Two signals: cleanup stops, and stderr names what is left.
     let run_id = "20261123-170200-00c2";
     let n = lab.netcheck().env("NETCHECK_RUN_ID", run_id);
-    lab.proxy.stall("DeleteRole");
-    let running = n.spawn(&[
-        "run",
-        "--runner",
-        "lambda",
-        "--subnets",
-        SUBNET_A,
-        "-o",
-        "json",
-    ]);
-    assert!(
-        lab.proxy
-            .wait_for_stalled("DeleteRole", Duration::from_secs(180)),
-        "cleanup never reached DeleteRole:\n{}",
-        running.stderr_so_far()
-    );
+    let running = stopped_at(&lab, &n, "cleanup", "DeleteRole");
     running.signal(2);
     std::thread::sleep(Duration::from_millis(300));
     running.signal(2);

@@ -818,7 +818,7 @@ fn policy_file_errors_name_file_and_key() {
     let e = policy_err("[runners]\nalow = [\"local\"]");
     assert!(
         e.to_string()
-            .starts_with("policy.toml: line 2, column 1 in [runners]: unknown field `alow`"),
+            .starts_with("policy.toml: key `runners.alow`: line 2, column 1: unknown field `alow`"),
         "{e}"
     );
 }

@@ -48,20 +48,26 @@ fn base_command(profile: &Path) -> Command {
     c
 }
 
-/// Loads `file` and returns its DOM after load and what it logged to the console.
-pub fn load(file: &Path) -> Page {
+/// Runs chromium on `file` with `extra` arguments, in a fresh profile; panics on failure.
+fn run(file: &Path, extra: &[String]) -> std::process::Output {
     let profile = tempfile::tempdir().expect("a chromium profile dir");
     let out = base_command(profile.path())
-        .arg("--dump-dom")
+        .args(extra)
         .arg(format!("file://{}", file.display()))
         .output()
         .expect("running chromium");
     assert!(
         out.status.success(),
-        "chromium --dump-dom failed ({}):\n{}",
+        "chromium {extra:?} failed ({}):\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// Loads `file` and returns its DOM after load and what it logged to the console.
+pub fn load(file: &Path) -> Page {
+    let out = run(file, &["--dump-dom".to_string()]);
     let log = String::from_utf8_lossy(&out.stderr);
     Page {
         dom: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -75,18 +81,12 @@ pub fn load(file: &Path) -> Page {
 
 /// Screenshots `file` into `png` (1280×900) and returns the PNG's size in bytes.
 pub fn screenshot(file: &Path, png: &Path) -> u64 {
-    let profile = tempfile::tempdir().expect("a chromium profile dir");
-    let out = base_command(profile.path())
-        .arg("--window-size=1280,900")
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", file.display()))
-        .output()
-        .expect("running chromium");
-    assert!(
-        out.status.success(),
-        "chromium --screenshot failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+    run(
+        file,
+        &[
+            "--window-size=1280,900".to_string(),
+            format!("--screenshot={}", png.display()),
+        ],
     );
     let bytes =
         std::fs::read(png).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", png.display()));

@@ -59,18 +59,27 @@ pub async fn cleanup(args: CleanupArgs) -> anyhow::Result<ExitCode> {
             Selector::StartedBefore(SystemTime::now() - age)
         }
     };
-    let region = super::resolve_region(&loaded).await;
     let regions = if args.regions.is_empty() {
+        let configured = cfg.region.as_deref().map(|r| {
+            (
+                r,
+                loaded
+                    .origin("region")
+                    .cloned()
+                    .unwrap_or(crate::config::Origin::Default),
+            )
+        });
+        let region = crate::region::resolve(configured).await;
         // Never the fallback region: a sweep of the wrong region would say "nothing to remove".
         if region.source.is_default() {
             anyhow::bail!("cleanup needs a region: set --regions, --region or AWS_REGION");
         }
-        vec![region.name.clone()]
+        vec![region.name]
     } else {
         args.regions.clone()
     };
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.name));
+        .region(aws_config::Region::new(regions[0].clone()));
     let sdk = loader.load().await;
     let accounts = placement::accounts(&sdk, &args.assume_roles, "cleanup").await?;
     let ledger = Ledger::new();

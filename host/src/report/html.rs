@@ -1,7 +1,8 @@
 //! One self-contained HTML page for people: a matrix of checks (rows) × locations
 //! (columns: `local`, subnets, regions, accounts), each cell coloured by its verdict and
-//! opening (a `<details>`) its phases with timing bars, the hint, and — for an
-//! `access-denied` — the IAM policy statement that would fix it.
+//! opening (a `<details>`, open from the start for a failure) its phases with timing
+//! bars, the hint, and — for an `access-denied` — the IAM policy statement that would fix
+//! it.
 //!
 //! No external assets (CSS inline, no fonts, no script needed to read it), so the file
 //! works offline and from a CI artifact. A few lines of inline script only add keyboard
@@ -149,9 +150,15 @@ pub fn html(r: &Report) -> String {
 
 fn cell(out: &mut String, r: &CheckResult) {
     let status = r.status.as_str();
+    // Failures open by default: the why is what a reader came for.
+    let open = if r.status == netcheck_runner_api::Status::Fail {
+        " open"
+    } else {
+        ""
+    };
     let _ = write!(
         out,
-        "<td class=\"cell {status}\" data-status=\"{status}\" data-reason=\"{}\"><details>\
+        "<td class=\"cell {status}\" data-status=\"{status}\" data-reason=\"{}\"><details{open}>\
          <summary><span class=\"badge\">{status}</span> {} <small>{}</small></summary>",
         esc(&r.reason),
         esc(&r.reason),

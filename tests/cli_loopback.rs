@@ -597,6 +597,12 @@ fn an_empty_selection_is_an_error_unless_allowed() {
         out.describe()
     );
     n.run(&["run", "--allow-empty"]).assert_code(0);
+
+    // No sets at all (an empty file) says so too.
+    n.write("netcheck.toml", "");
+    let out = n.run(&["run"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("defines no check sets"), "{}", out.describe());
 }
 
 #[test]

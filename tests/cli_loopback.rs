@@ -538,6 +538,23 @@ fn a_redirect_to_another_origin_does_not_carry_credentials_or_configured_headers
         );
     }
 
+    // Headers stay dropped on every later hop away from the check's own origin, also when
+    // that hop stays on the second server (compared with the first URL, as curl does).
+    let second = HttpServer::redirect(302, "/again");
+    let first = HttpServer::redirect(302, &format!("http://localhost:{}/landing", second.port()));
+    let chain = headers.replace("follow-redirects = \"true\"", "follow-redirects = \"3\"");
+    let out =
+        Netcheck::new().run_config(&config("3s", &[check("web", &first.url(), &chain)]), "json");
+    out.assert_code(0);
+    let hops = second.requests();
+    assert_eq!(hops.len(), 3, "{hops:?}");
+    for hop in &hops {
+        assert!(
+            hop.header("x-api-key").is_none() && hop.header("cookie").is_none(),
+            "{hop:?}"
+        );
+    }
+
     // Opting in sends them on.
     let second = HttpServer::start(200, "landed");
     let first = HttpServer::redirect(302, &format!("http://localhost:{}/landing", second.port()));
@@ -602,7 +619,11 @@ fn an_empty_selection_is_an_error_unless_allowed() {
     n.write("netcheck.toml", "");
     let out = n.run(&["run"]);
     out.assert_code(2);
-    assert!(out.stderr.contains("defines no check sets"), "{}", out.describe());
+    assert!(
+        out.stderr.contains("defines no check sets"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]

@@ -450,7 +450,7 @@ impl Engine {
                 path_and_query: target.path_and_query.clone(),
                 ..req.clone()
             };
-            if !keep_headers && !same_origin(&url, next.as_str()) {
+            if !keep_headers && !same_origin(&spec.target.url, next.as_str()) {
                 let configured = configured_headers(&spec.target);
                 hop.headers.retain(|(name, _)| {
                     let drop = CREDENTIAL_HEADERS

@@ -21,7 +21,7 @@
 //! assert!(page.starts_with("<!DOCTYPE html>") && page.contains("core/db"));
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use netcheck_runner_api::{CheckResult, Phases};
@@ -74,13 +74,14 @@ pub fn html(r: &Report) -> String {
     let mut locations: Vec<&str> = Vec::new();
     // Rows in plan order, keyed by set/name; cells by location.
     let mut rows: Vec<(String, &str)> = Vec::new();
-    let mut cells: BTreeMap<(String, &str), &CheckResult> = BTreeMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut cells: HashMap<(String, &str), &CheckResult> = HashMap::new();
     for result in r.results {
         let check = format!("{}/{}", result.set, result.name);
         if !locations.contains(&result.location.as_str()) {
             locations.push(&result.location);
         }
-        if !rows.iter().any(|(c, _)| *c == check) {
+        if seen.insert(check.clone()) {
             rows.push((check.clone(), &result.url));
         }
         cells.insert((check, result.location.as_str()), result);

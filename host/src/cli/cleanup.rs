@@ -60,16 +60,7 @@ pub async fn cleanup(args: CleanupArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let regions = if args.regions.is_empty() {
-        let configured = cfg.region.as_deref().map(|r| {
-            (
-                r,
-                loaded
-                    .origin("region")
-                    .cloned()
-                    .unwrap_or(crate::config::Origin::Default),
-            )
-        });
-        let region = crate::region::resolve(configured).await;
+        let region = crate::region::resolve(loaded.configured_region()).await;
         // Never the fallback region: a sweep of the wrong region would say "nothing to remove".
         if region.source.is_default() {
             anyhow::bail!("cleanup needs a region: set --regions, --region or AWS_REGION");

@@ -424,14 +424,7 @@ fn print_out(text: &str) {
 /// The run's default region (config/env/flag, else the AWS chain, else
 /// [`region::DEFAULT_REGION`]); says once on stderr when the default applies.
 async fn resolve_region(loaded: &Loaded) -> Region {
-    let configured = loaded.config.region.as_deref().map(|name| {
-        let origin = loaded
-            .origin("region")
-            .cloned()
-            .unwrap_or(config::Origin::Default);
-        (name, origin)
-    });
-    let region = region::resolve(configured).await;
+    let region = region::resolve(loaded.configured_region()).await;
     if let Some(notice) = region.default_notice() {
         eprintln!("{notice}");
     }

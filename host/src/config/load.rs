@@ -34,6 +34,12 @@ impl Loaded {
         self.origins.get(key)
     }
 
+    /// The configured `region` with where it came from, if any layer set one.
+    pub fn configured_region(&self) -> Option<(&str, Origin)> {
+        let origin = self.origin("region").cloned().unwrap_or(Origin::Default);
+        self.config.region.as_deref().map(|name| (name, origin))
+    }
+
     /// Where each entry of `config.plugins` came from, in the same order.
     pub fn plugin_origins(&self) -> &[Origin] {
         &self.plugin_origins

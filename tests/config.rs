@@ -100,7 +100,7 @@ fn env_overrides_file() {
     let c = &loaded.config;
     assert_eq!(c.concurrency, 8);
     assert_eq!(c.timeout, Duration::from_secs(2), "file value kept");
-    assert_eq!(c.sets, ["b", "c"]);
+    assert_eq!(c.default_sets, ["b", "c"]);
     assert_eq!(c.nameservers, ["127.0.0.1:5353", "::1"]);
     assert_eq!(c.output, OutputFormat::Json);
     assert_eq!(c.runner, "lambda");
@@ -140,7 +140,7 @@ fn flags_override_env() {
     assert_eq!(c.timeout, Duration::from_millis(1500));
     assert_eq!(c.region.as_deref(), Some("ap-south-1"));
     assert_eq!(c.output, OutputFormat::Table);
-    assert_eq!(c.sets, ["x"]);
+    assert_eq!(c.default_sets, ["x"]);
     assert_eq!(c.runner, "ec2");
     assert_eq!(c.nameservers, ["10.0.0.2"]);
     assert_eq!(
@@ -543,8 +543,8 @@ url = "10.0.0.5:5432"
     let b = load(tables.path(), &[], &Overrides::default())
         .unwrap()
         .config;
-    assert_eq!(a.check_sets, b.check_sets);
-    let set = &a.check_sets["aws-core"];
+    assert_eq!(a.sets, b.sets);
+    let set = &a.sets["aws-core"];
     assert_eq!(
         set.description.as_deref(),
         Some("What every VPC workload needs")
@@ -579,7 +579,7 @@ checks = [
         &Overrides::default(),
     )
     .unwrap();
-    let check = &loaded.config.check_sets["web"].checks[0];
+    let check = &loaded.config.sets["web"].checks[0];
     let want = CheckConfig {
         name: None,
         url: "https://example.com/health".into(),

@@ -43,7 +43,7 @@ fn config(checks: Vec<CheckConfig>) -> Config {
         },
     );
     Config {
-        check_sets: sets,
+        sets: sets,
         timeout: Duration::from_secs(5),
         ..Config::default()
     }
@@ -207,7 +207,7 @@ fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
     let cfg = &loaded.config;
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let host = plugins();
-    let sets: Vec<String> = cfg.check_sets.keys().cloned().collect();
+    let sets: Vec<String> = cfg.sets.keys().cloned().collect();
     assert!(sets.len() >= 7, "{sets:?}");
     let plan = plan::build(cfg, &host, &sets, Some("eu-west-1")).expect("every check plans");
     // Check names are the plugin's name except where the catalogue says otherwise.
@@ -237,12 +237,9 @@ fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
     }
     assert_eq!(
         counted,
-        cfg.check_sets
-            .values()
-            .map(|s| s.checks.len())
-            .sum::<usize>()
+        cfg.sets.values().map(|s| s.checks.len()).sum::<usize>()
     );
-    for (name, set) in &cfg.check_sets {
+    for (name, set) in &cfg.sets {
         assert!(
             set.description.is_some(),
             "set `{name}` says what it is for"
@@ -264,5 +261,5 @@ fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
         !documented.is_empty(),
         "the README marks a default set with `(default)`"
     );
-    assert_eq!(cfg.sets, documented, "default_sets vs README");
+    assert_eq!(cfg.default_sets, documented, "default_sets vs README");
 }

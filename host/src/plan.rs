@@ -41,23 +41,18 @@ impl std::error::Error for PlanError {}
 pub fn selected_sets(config: &Config, selection: &[String]) -> Result<Vec<String>, PlanError> {
     let wanted: Vec<String> = if !selection.is_empty() {
         selection.to_vec()
-    } else if !config.sets.is_empty() {
-        config.sets.clone()
+    } else if !config.default_sets.is_empty() {
+        config.default_sets.clone()
     } else {
-        config.check_sets.keys().cloned().collect()
+        config.sets.keys().cloned().collect()
     };
     let unknown: Vec<String> = wanted
         .iter()
-        .filter(|s| !config.check_sets.contains_key(*s))
+        .filter(|s| !config.sets.contains_key(*s))
         .map(|s| {
             format!(
                 "no check set named `{s}` (known sets: {})",
-                config
-                    .check_sets
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                config.sets.keys().cloned().collect::<Vec<_>>().join(", ")
             )
         })
         .collect();
@@ -89,7 +84,7 @@ pub fn build(
         None => None,
     };
     for set in sets {
-        let Some(check_set) = config.check_sets.get(set) else {
+        let Some(check_set) = config.sets.get(set) else {
             continue;
         };
         let mut names = UniqueNames::default();

@@ -397,7 +397,7 @@ fn nothing_to_check(loaded: &Loaded, sets: &[String]) -> String {
         .as_ref()
         .map(|f| f.display().to_string())
         .unwrap_or_else(|| "no config file (no ./netcheck.toml, no --config)".to_string());
-    let why = if loaded.config.check_sets.is_empty() {
+    let why = if loaded.config.sets.is_empty() {
         format!("{file} defines no check sets")
     } else {
         format!(

@@ -117,10 +117,10 @@ pub fn load_in(
     }
 
     let sets_origin = origin_of("sets");
-    let mut check_sets = BTreeMap::new();
+    let mut sets = BTreeMap::new();
     for (name, set) in raw.sets {
         let set = convert_set(&name, set, &sets_origin, dir)?;
-        check_sets.insert(name, set);
+        sets.insert(name, set);
     }
 
     let config = Config {
@@ -128,12 +128,12 @@ pub fn load_in(
         timeout: raw.timeout,
         region: raw.region,
         output: raw.output,
-        sets: raw.default_sets,
+        default_sets: raw.default_sets,
         plugins,
         nameservers: raw.nameservers.into_iter().map(|n| n.0).collect(),
         ca_file: raw.ca_file.map(|p| resolve(&p, &origin_of("ca_file"), dir)),
         runner: raw.runner,
-        check_sets,
+        sets,
         restrict: raw.restrict,
     };
     check_not_empty(&config, &origins)?;

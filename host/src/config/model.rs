@@ -36,7 +36,7 @@ pub struct Config {
     pub output: OutputFormat,
     /// TOML key `default_sets` (env `NETCHECK_SETS`, flag `--set`): the sets to run when
     /// none are named on the command line; empty = all sets.
-    pub sets: Vec<String>,
+    pub default_sets: Vec<String>,
     /// `plugins`: extra plugin files. Paths from the config file are resolved against its
     /// directory; paths from the environment or flags against the current directory.
     pub plugins: Vec<PathBuf>,
@@ -48,7 +48,7 @@ pub struct Config {
     /// which runners exist.
     pub runner: String,
     /// `[sets.NAME]` tables: the named check sets, by name.
-    pub check_sets: BTreeMap<String, CheckSet>,
+    pub sets: BTreeMap<String, CheckSet>,
     /// `[restrict]`: narrowing of the administrator's policy (see the policy docs).
     pub restrict: Option<crate::policy::UserRestrictions>,
 }
@@ -61,12 +61,12 @@ impl Default for Config {
             timeout: DEFAULT_TIMEOUT,
             region: None,
             output: OutputFormat::Table,
-            sets: Vec::new(),
+            default_sets: Vec::new(),
             plugins: Vec::new(),
             nameservers: Vec::new(),
             ca_file: None,
             runner: DEFAULT_RUNNER.to_string(),
-            check_sets: BTreeMap::new(),
+            sets: BTreeMap::new(),
             restrict: None,
         }
     }

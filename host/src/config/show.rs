@@ -39,7 +39,7 @@ impl Loaded {
             ),
         }
         self.line(&mut out, "output", quote(c.output.as_str()));
-        self.line(&mut out, "default_sets", string_array(&c.sets));
+        self.line(&mut out, "default_sets", string_array(&c.default_sets));
         self.plugins(&mut out);
         self.line(&mut out, "nameservers", string_array(&c.nameservers));
         match &c.ca_file {
@@ -49,11 +49,11 @@ impl Loaded {
         self.line(&mut out, "runner", quote(&c.runner));
 
         let sets_note = self.annotation("sets");
-        if c.check_sets.is_empty() {
+        if c.sets.is_empty() {
             out.push('\n');
             annotated(&mut out, "# no [sets.NAME] tables", &sets_note);
         }
-        for (name, set) in &c.check_sets {
+        for (name, set) in &c.sets {
             out.push('\n');
             show_set(&mut out, name, set, &sets_note);
         }

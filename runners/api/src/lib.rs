@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+mod outcome;
 mod progress;
 mod redact;
 pub mod remote;
+pub use outcome::{Objection, Resources, RunError, RunOutcome};
 pub use progress::{NoProgress, Progress};
 pub use redact::redact_url;
 
@@ -259,6 +261,21 @@ pub trait Executor: Send + Sync {
     async fn execute(&self, plan: &Plan, progress: Arc<dyn Progress>) -> Vec<CheckResult>;
 }
 
+/// An error and its sources, `: `-separated, each message once (the SDK's wrappers
+/// repeat their source's text).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Decides where a plan's checks run and collects their results.
 #[async_trait::async_trait]
 pub trait Runner: Send + Sync {
@@ -266,12 +283,14 @@ pub trait Runner: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Run the plan at every location this runner targets; results carry `location`.
+    /// The outcome names every resource the run created, removed, left or kept, whether
+    /// or not it produced results.
     async fn run(
         &self,
         plan: &Plan,
         executor: Arc<dyn Executor>,
         progress: Arc<dyn Progress>,
-    ) -> anyhow::Result<Vec<CheckResult>>;
+    ) -> RunOutcome;
 }
 
 #[cfg(test)]

@@ -38,20 +38,7 @@ fn answer<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<An
     })
 }
 
-/// An error and its sources, `: `-separated, each message once (the SDK's wrappers
-/// repeat their source's text).
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
-}
+pub use netcheck_runner_api::error_chain;
 
 /// The text between the first `open` and the following `close`.
 fn between(text: &str, open: &str, close: &str) -> Option<String> {

@@ -23,7 +23,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_config::SdkConfig;
 use netcheck_runner_api::remote::{REMOTE_PROTOCOL, RemoteRequest};
-use netcheck_runner_api::{CheckResult, Executor, Plan, Progress, Runner};
+use netcheck_runner_api::{
+    CheckResult, Executor, Objection, Plan, Progress, Resources, RunError, RunOutcome, Runner,
+};
 use netcheck_runner_aws::network::EniWait;
 use tokio::sync::Semaphore;
 
@@ -40,16 +42,17 @@ pub use ledger::{Ledger, Resource};
 pub use package::{Arch, Package};
 pub use placement::{Placement, PlacementFacts};
 
-/// Judges each placement before anything is created; returns the policy's objections.
-pub type Guard = Arc<dyn Fn(&PlacementFacts) -> Vec<String> + Send + Sync>;
+/// Judges every placement before anything is created; an error refuses the run (the
+/// host words it: [`RunError::Refused`]).
+pub type Guard = Arc<dyn Fn(&[PlacementFacts]) -> Result<(), Objection> + Send + Sync>;
 
-/// The run was refused before anything was created: the policy's objections.
+/// The guard's refusal, carried out of [`LambdaRunner::deploy_and_invoke`].
 #[derive(Debug)]
-pub struct Refused(pub Vec<String>);
+struct Refused(Objection);
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the policy refuses this run: {}", self.0.join("; "))
+        self.0.fmt(f)
     }
 }
 
@@ -86,8 +89,8 @@ pub struct LambdaOptions {
     pub guard: Guard,
 }
 
-/// The `lambda` runner. Read [`LambdaRunner::ledger`] after [`Runner::run`] for what was
-/// created, removed and left behind.
+/// The `lambda` runner. [`Runner::run`]'s outcome names what was created, removed, left
+/// behind and kept (from the run's [`Ledger`]).
 pub struct LambdaRunner {
     options: LambdaOptions,
     ledger: Arc<Ledger>,
@@ -168,12 +171,9 @@ impl LambdaRunner {
         let placements = self
             .cancellable(placement::resolve(&accounts, &regions, &o.subnets))
             .await?;
-        let objections: Vec<String> = placements
-            .iter()
-            .flat_map(|p| (o.guard)(&PlacementFacts::from(p)))
-            .collect();
-        if !objections.is_empty() {
-            return Err(Refused(objections).into());
+        let facts: Vec<PlacementFacts> = placements.iter().map(PlacementFacts::from).collect();
+        if let Err(why) = (o.guard)(&facts) {
+            return Err(Refused(why).into());
         }
         progress.planned(plan.checks.len() * placements.len());
 
@@ -442,7 +442,7 @@ impl Runner for LambdaRunner {
         plan: &Plan,
         _executor: Arc<dyn Executor>,
         progress: Arc<dyn Progress>,
-    ) -> anyhow::Result<Vec<CheckResult>> {
+    ) -> RunOutcome {
         let work = self.deploy_and_invoke(plan, progress.clone());
         tokio::pin!(work);
         let deadline = tokio::time::sleep(
@@ -504,7 +504,32 @@ impl Runner for LambdaRunner {
                 }
             }
         }
-        outcome
+        RunOutcome {
+            results: outcome.map_err(|e| match e.downcast::<Refused>() {
+                Ok(Refused(why)) => RunError::Refused(why),
+                Err(e) => RunError::Failed(e),
+            }),
+            resources: self.resources(),
+        }
+    }
+}
+
+impl LambdaRunner {
+    /// What the ledger says this run created, removed, left behind or kept.
+    fn resources(&self) -> Resources {
+        let created = self.ledger.created_labels();
+        let keep = self.options.keep;
+        Resources {
+            run_id: Some(self.options.run_id.clone()),
+            kept: if keep { created.clone() } else { Vec::new() },
+            removed: self.ledger.removed_labels(),
+            left: if keep {
+                Vec::new()
+            } else {
+                self.ledger.left_labels()
+            },
+            created,
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use netcheck_runner_api::{CheckResult, Executor, Plan, Progress, Runner};
+use netcheck_runner_api::{Executor, Plan, Progress, RunOutcome, Runner};
 
 /// Runs every check here.
 #[derive(Debug, Default)]
@@ -22,12 +22,12 @@ impl Runner for LocalRunner {
         plan: &Plan,
         executor: Arc<dyn Executor>,
         progress: Arc<dyn Progress>,
-    ) -> anyhow::Result<Vec<CheckResult>> {
+    ) -> RunOutcome {
         progress.phase("local", "probe");
         let mut results = executor.execute(plan, progress).await;
         for r in &mut results {
             r.location = "local".to_string();
         }
-        Ok(results)
+        RunOutcome::results(results)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A netcheck sandbox test plugin: `describe` and `judge` are normal (see
 //! `plugins/testing/common.rs`); only `plan` misbehaves. Never bundled into netcheck;
-//! the host's sandbox tests load it from `$OUT_DIR/test-plugins` (host/build.rs).
+//! the host's sandbox tests load it from `build_facts::TEST_PLUGIN_DIR` (host/plugin-host/build.rs).
 
 wit_bindgen::generate!({
     world: "plugin",

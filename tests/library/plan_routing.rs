@@ -197,7 +197,7 @@ fn explicit_service_and_plugin_win_and_unknown_ones_are_named() {
 
 /// The shipped `netcheck.toml` (the file `cargo run -p netcheck -- run` reads): every set
 /// parses, every check routes to the plugin it is meant for, and `default_sets` is what
-/// the README says it is.
+/// docs/configuration.md says it is.
 #[test]
 fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
     let root = netcheck_test_support::venv::repo_root();
@@ -246,9 +246,9 @@ fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
         assert!(!set.checks.is_empty(), "set `{name}` has checks");
     }
 
-    // The README.s catalogue marks the default set; the file must agree.
+    // docs/configuration.md marks the default set; the file must agree.
     let readme =
-        std::fs::read_to_string(root.join("README.md")).expect("README.md");
+        std::fs::read_to_string(root.join("docs/configuration.md")).expect("docs/configuration.md");
     let documented: Vec<String> = readme
         .lines()
         .filter_map(|l| {
@@ -259,10 +259,10 @@ fn the_shipped_netcheck_toml_parses_and_routes_every_check() {
         .collect();
     assert!(
         !documented.is_empty(),
-        "the README marks a default set with `(default)`"
+        "docs/configuration.md marks a default set with `(default)`"
     );
     assert_eq!(
         cfg.default_sets, documented,
-        "default_sets vs README"
+        "default_sets vs docs/configuration.md"
     );
 }

@@ -950,14 +950,14 @@ fn describe_summarises_the_policy() {
 #[test]
 fn the_documented_example_policy_loads_and_behaves_as_documented() {
     let readme =
-        std::fs::read_to_string(netcheck_test_support::venv::repo_root().join("README.md"))
-            .unwrap_or_else(|e| panic!("README.md: {e}"));
-    // The policy documentation is the README section between these markers.
+        std::fs::read_to_string(netcheck_test_support::venv::repo_root().join("docs/policy.md"))
+            .unwrap_or_else(|e| panic!("docs/policy.md: {e}"));
+    // The policy documentation is the section of docs/policy.md between these markers.
     let doc = readme
         .split("<!-- policy:start -->")
         .nth(1)
         .and_then(|rest| rest.split("<!-- policy:end -->").next())
-        .expect("README.md has a <!-- policy:start --> … <!-- policy:end --> section");
+        .expect("docs/policy.md has a <!-- policy:start --> … <!-- policy:end --> section");
     let blocks: Vec<&str> = doc
         .split("```toml\n")
         .skip(1)

@@ -13,7 +13,8 @@
 
 use netcheck_test_support as support;
 
-use support::cli::{Netcheck, Output, toml_str};
+use support::cli::{Netcheck, Output};
+use support::config::{Check, ConfigToml};
 use support::emulators::{Emulator, Keys, Ministack, allow_only};
 
 /// Each served service's check name (= service id) and the IAM action its probe needs.
@@ -52,27 +53,25 @@ const CHECK_TIMEOUT: &str = "20s";
 
 /// One check per served service plus the invoke check, all at the emulator.
 fn config(emu: &Ministack) -> String {
-    let url = toml_str(&emu.endpoint());
-    let mut checks: Vec<String> = SERVED
-        .iter()
-        .map(|(service, _)| {
-            format!(
-                "  {{ name = {name}, url = {url}, service = {name}, region = \"us-east-1\" }},",
-                name = toml_str(service)
-            )
-        })
-        .collect();
-    checks.push(format!(
-        "  {{ name = {name}, url = {url}, service = \"lambda-invoke\", region = \"us-east-1\", \
-         options = {{ function = {function} }} }},",
-        name = toml_str(INVOKE),
-        function = toml_str(MISSING_FUNCTION)
-    ));
-    format!(
-        "concurrency = 8\ntimeout = {}\n\n[sets.catalogue]\nchecks = [\n{}\n]\n",
-        toml_str(CHECK_TIMEOUT),
-        checks.join("\n")
-    )
+    let url = emu.endpoint();
+    let mut config = ConfigToml::new("catalogue")
+        .top("concurrency", 8)
+        .top("timeout", CHECK_TIMEOUT);
+    for (service, _) in SERVED {
+        config = config.check(
+            Check::new(service, &url)
+                .service(service)
+                .region("us-east-1"),
+        );
+    }
+    config
+        .check(
+            Check::new(INVOKE, &url)
+                .service("lambda-invoke")
+                .region("us-east-1")
+                .option("function", MISSING_FUNCTION),
+        )
+        .render()
 }
 
 /// One `netcheck run -o json` as `keys`, allowed to sign for the emulator on 127.0.0.1

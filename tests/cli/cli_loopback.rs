@@ -10,19 +10,16 @@
 use netcheck_test_support as support;
 
 use support::cli::{Netcheck, Output, toml_str};
+use support::config::ConfigToml;
 use support::servers::{CertKind, HttpServer, HttpsServer, SilentServer, closed_port};
 
 /// A config with `timeout` and one set `local` holding `checks` (inline TOML tables).
 fn config(timeout: &str, checks: &[String]) -> String {
-    format!(
-        "concurrency = 4\ntimeout = {}\n\n[sets.local]\nchecks = [\n{}\n]\n",
-        toml_str(timeout),
-        checks
-            .iter()
-            .map(|c| format!("  {c},"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )
+    ConfigToml::new("local")
+        .top("concurrency", 4)
+        .top("timeout", timeout)
+        .checks(checks)
+        .render()
 }
 
 /// An inline check table: `{ name = "..", url = "..", <extra> }`.

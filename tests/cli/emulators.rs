@@ -9,7 +9,8 @@
 
 use netcheck_test_support as support;
 
-use support::cli::{Netcheck, Output, toml_str};
+use support::cli::{Netcheck, Output};
+use support::config::{Check, ConfigToml};
 use support::emulators::{Emulator, Keys, Ministack, Moto, allow_only, unknown_keys};
 use support::fault_proxy::FaultProxy;
 use support::servers::HttpServer;
@@ -25,21 +26,13 @@ const SERVICES: [(&str, &str); 4] = [
 
 /// A config with one check per service, all at `endpoint`, named after the service.
 fn config(endpoint: &str, timeout: &str, services: &[&str]) -> String {
-    let checks: Vec<String> = services
-        .iter()
-        .map(|s| {
-            format!(
-                "  {{ name = {name}, url = {url}, service = {name}, region = \"us-east-1\" }},",
-                name = toml_str(s),
-                url = toml_str(endpoint)
-            )
-        })
-        .collect();
-    format!(
-        "concurrency = 4\ntimeout = {}\n\n[sets.emu]\nchecks = [\n{}\n]\n",
-        toml_str(timeout),
-        checks.join("\n")
-    )
+    let mut config = ConfigToml::new("emu")
+        .top("concurrency", 4)
+        .top("timeout", timeout);
+    for s in services {
+        config = config.check(Check::new(s, endpoint).service(s).region("us-east-1"));
+    }
+    config.render()
 }
 
 fn all_services() -> Vec<&'static str> {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::cli::{Netcheck, Output, Running, toml_str};
+use support::config::{Check, ConfigToml};
 use support::emulators::{Emulator, Keys, Ministack};
 use support::fault_proxy::{FaultProxy, aws_json_error, ec2_xml_error};
 use support::servers::SilentServer;
@@ -57,15 +58,20 @@ impl Lab {
 
     /// [`Lab::config`] plus more checks (TOML inline tables, one per line).
     fn config_with(&self, extra: &str) -> String {
-        let url = toml_str(&self.emu.endpoint());
-        let tcp = toml_str(&format!(
+        let tcp = format!(
             "tcp://127.0.0.1:{}",
             self.listener.local_addr().unwrap().port()
-        ));
-        format!(
-            "timeout = \"20s\"\n[sets.lab]\nchecks = [\n  {{ name = \"sts\", url = {url}, \
-             service = \"sts\", region = \"us-east-1\" }},\n  {{ name = \"db\", url = {tcp} }},\n{extra}]\n"
-        )
+        );
+        ConfigToml::new("lab")
+            .top("timeout", "20s")
+            .check(
+                Check::new("sts", &self.emu.endpoint())
+                    .service("sts")
+                    .region("us-east-1"),
+            )
+            .check(Check::new("db", &tcp))
+            .checks(extra.lines().filter(|l| !l.trim().is_empty()))
+            .render()
     }
 
     /// netcheck as the admin user, every AWS SDK call through the proxy.

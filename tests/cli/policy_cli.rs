@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::cli::{Netcheck, Output, toml_str};
+use support::config::ConfigToml;
 use support::dns::DnsServer;
 use support::emulators::{Emulator, Keys, Ministack};
 use support::servers::{HttpServer, SilentServer, closed_port};
@@ -41,12 +42,14 @@ fn keys() -> Keys {
 /// A config: `top` lines (top-level keys), one set `policy` holding `checks` (inline
 /// tables), then `tables` (e.g. a `[restrict]` table).
 fn config(top: &str, checks: &[String], tables: &str) -> String {
-    let checks: Vec<String> = checks.iter().map(|c| format!("  {c},")).collect();
-    format!(
-        "timeout = \"3s\"\nconcurrency = 8\nregion = \"us-east-1\"\n{top}\n\n\
-         [sets.policy]\nchecks = [\n{}\n]\n\n{tables}\n",
-        checks.join("\n")
-    )
+    ConfigToml::new("policy")
+        .top("timeout", "3s")
+        .top("concurrency", 8)
+        .top("region", "us-east-1")
+        .raw_top(top)
+        .checks(checks)
+        .tail(tables)
+        .render()
 }
 
 /// An inline check table: `{ name = "..", url = "..", <extra> }`.

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use support::cli::{Netcheck, Output, toml_str};
+use support::cli::{Netcheck, Output};
+use support::config::{Check, ConfigToml};
 use support::emulators::{Emulator, Keys, Ministack};
 use support::servers::{CertKind, HttpServer, HttpsServer};
 use support::venv;
@@ -154,31 +155,26 @@ fn assert_output_has_no_secret(what: &str, out: &Output, secrets: &[(String, Str
 /// `plain_url`, which nothing should sign, and an `eks-cluster` check at `eks` (a
 /// loopback API server; its CA at `eks_ca`), which gets a presigned-URL bearer token.
 fn config(emu: &Ministack, plain_url: &str, eks: &HttpsServer, eks_ca: &str) -> String {
-    let mut checks: Vec<String> = AWS_SERVICES
-        .iter()
-        .map(|s| {
-            format!(
-                "  {{ name = {name}, url = {url}, service = {name}, region = \"us-east-1\" }},",
-                name = toml_str(s),
-                url = toml_str(&emu.endpoint())
-            )
-        })
-        .collect();
-    checks.push(format!(
-        "  {{ name = \"plain\", url = {}, plugin = \"https\" }},",
-        toml_str(plain_url)
-    ));
-    checks.push(format!(
-        "  {{ name = \"eks\", url = {}, service = \"eks-cluster\", region = \"us-east-1\", \
-         ca_file = {}, options = {{ cluster = \"prod\" }} }},",
-        toml_str(&eks.url()),
-        toml_str(eks_ca)
-    ));
-    format!(
-        "concurrency = 5\ntimeout = {}\n\n[sets.secrets]\nchecks = [\n{}\n]\n",
-        toml_str(emu.check_timeout()),
-        checks.join("\n")
-    )
+    let mut config = ConfigToml::new("secrets")
+        .top("concurrency", 5)
+        .top("timeout", emu.check_timeout());
+    for s in AWS_SERVICES {
+        config = config.check(
+            Check::new(s, &emu.endpoint())
+                .service(s)
+                .region("us-east-1"),
+        );
+    }
+    config
+        .check(Check::new("plain", plain_url).plugin("https"))
+        .check(
+            Check::new("eks", &eks.url())
+                .service("eks-cluster")
+                .region("us-east-1")
+                .set("ca_file", eks_ca)
+                .option("cluster", "prod"),
+        )
+        .render()
 }
 
 /// The JSON run's verdicts: the token was accepted (signed checks pass) and the generic

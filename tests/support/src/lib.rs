@@ -26,6 +26,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod config;
 pub mod crates;
 pub mod dns;
 pub mod emulators;

@@ -144,15 +144,7 @@ fn build_request(
     args: &SignArgs,
 ) -> anyhow::Result<http::Request<Vec<u8>>> {
     use http::header::{HeaderMap, HeaderName, HeaderValue};
-    let default_port = matches!(
-        (target.scheme.as_str(), target.port),
-        ("https", 443) | ("http", 80)
-    );
-    let host = if default_port {
-        target.host.clone()
-    } else {
-        format!("{}:{}", target.host, target.port)
-    };
+    let host = netcheck_engine::execute::host_header(target);
     let path = if target.path_and_query.is_empty() {
         "/"
     } else {
@@ -313,5 +305,39 @@ mod tests {
         );
         assert!(parse_amz_date("2015-08-30").is_err());
         assert!(parse_amz_date("20151330T123600Z").is_err());
+    }
+
+    /// The Host `sign` signs and sends, for `args` (after `netcheck sign`).
+    fn signed_host(args: &[&str]) -> String {
+        #[derive(clap::Parser)]
+        struct Sign {
+            #[command(flatten)]
+            args: SignArgs,
+        }
+        use clap::Parser as _;
+        let parsed = Sign::try_parse_from(std::iter::once("sign").chain(args.iter().copied()))
+            .unwrap()
+            .args;
+        let target = netcheck_engine::plan::parse_target(&parsed.url).unwrap();
+        let request = build_request(&target, &parsed).unwrap();
+        request.headers()[http::header::HOST]
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn the_host_is_the_one_a_check_sends_ipv6_in_brackets() {
+        assert_eq!(signed_host(&["https://[::1]:8443/"]), "[::1]:8443");
+        assert_eq!(signed_host(&["https://[::1]/"]), "[::1]");
+        assert_eq!(
+            signed_host(&["https://kms.eu-west-1.amazonaws.com:443/"]),
+            "kms.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(signed_host(&["http://127.0.0.1:4566/"]), "127.0.0.1:4566");
+        assert_eq!(
+            signed_host(&["-H", "Host: h:1", "http://127.0.0.1:4566/"]),
+            "h:1"
+        );
     }
 }

@@ -592,8 +592,9 @@ fn add_host_port_hint(verdict: &mut Verdict, target: &Target) {
     });
 }
 
-/// The `Host` header as sent for `target`: the port only when it is not the scheme's default.
-fn host_header(target: &Target) -> String {
+/// The `Host` header for `target`: the port only when it is not the scheme's default, an
+/// IPv6 literal in brackets (`[::1]:8443`). `netcheck sign` sends and signs the same.
+pub fn host_header(target: &Target) -> String {
     let default_port = matches!(
         (target.scheme.as_str(), target.port),
         ("https", 443) | ("http", 80)

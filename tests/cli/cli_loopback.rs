@@ -10,7 +10,7 @@
 use netcheck_test_support as support;
 
 use support::cli::{Netcheck, Output, toml_str};
-use support::config::ConfigToml;
+use support::config::{ConfigToml, check};
 use support::servers::{CertKind, HttpServer, HttpsServer, SilentServer, closed_port};
 
 /// A config with `timeout` and one set `local` holding `checks` (inline TOML tables).
@@ -20,20 +20,6 @@ fn config(timeout: &str, checks: &[String]) -> String {
         .top("timeout", timeout)
         .checks(checks)
         .render()
-}
-
-/// An inline check table: `{ name = "..", url = "..", <extra> }`.
-fn check(name: &str, url: &str, extra: &str) -> String {
-    let extra = if extra.is_empty() {
-        String::new()
-    } else {
-        format!(", {extra}")
-    };
-    format!(
-        "{{ name = {}, url = {}{extra} }}",
-        toml_str(name),
-        toml_str(url)
-    )
 }
 
 fn run(timeout: &str, checks: &[String]) -> Output {

@@ -321,13 +321,7 @@ fn signed_request_signs_host_with_port_and_never_sends_the_secret() {
         "host is not signed: {signed_headers}"
     );
     assert!(request.header("x-amz-date").is_some(), "{request:?}");
-    let wire = format!(
-        "{} {} {:?} {}",
-        request.method,
-        request.target,
-        request.headers,
-        String::from_utf8_lossy(&request.body)
-    );
+    let wire = request.wire();
     assert!(
         !wire.contains(&keys.secret_access_key),
         "the secret key went on the wire"

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::cli::{Netcheck, Output, toml_str};
-use support::config::ConfigToml;
+use support::config::{ConfigToml, check};
 use support::dns::DnsServer;
 use support::emulators::{Emulator, Keys, Ministack};
 use support::servers::{HttpServer, SilentServer, closed_port};
@@ -50,20 +50,6 @@ fn config(top: &str, checks: &[String], tables: &str) -> String {
         .checks(checks)
         .tail(tables)
         .render()
-}
-
-/// An inline check table: `{ name = "..", url = "..", <extra> }`.
-fn check(name: &str, url: &str, extra: &str) -> String {
-    let extra = if extra.is_empty() {
-        String::new()
-    } else {
-        format!(", {extra}")
-    };
-    format!(
-        "{{ name = {}, url = {}{extra} }}",
-        toml_str(name),
-        toml_str(url)
-    )
 }
 
 /// `nameservers = ["127.0.0.1:PORT"]` for `dns`.

@@ -291,13 +291,7 @@ fn session_secrets_never_reach_logs_output_or_the_generic_plugin() {
                 "the generic https check sent `{header}`: {request:?}"
             );
         }
-        let wire = format!(
-            "{} {} {:?} {}",
-            request.method,
-            request.target,
-            request.headers,
-            String::from_utf8_lossy(&request.body)
-        );
+        let wire = request.wire();
         assert_no_secret("the generic check's request", &wire, &secrets);
     }
 }

@@ -285,13 +285,7 @@ pub fn toml_str(s: &str) -> String {
 /// The `netcheck` binary cargo built beside the running test (`target/<profile>/netcheck`):
 /// cargo builds a package's binaries before its integration tests.
 pub fn binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/<test>-<hash> -> target/<profile>/netcheck
-    let profile_dir = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("the test binary runs from target/<profile>/deps");
-    let bin = profile_dir.join(format!("netcheck{}", std::env::consts::EXE_SUFFIX));
+    let bin = crate::profile_dir().join(format!("netcheck{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
         "no netcheck binary at {} (run the tests with `cargo test -p netcheck`)",

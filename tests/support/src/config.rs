@@ -99,16 +99,17 @@ impl fmt::Display for ConfigToml {
 /// One check, rendered as an inline table in key order.
 #[derive(Debug, Clone)]
 pub struct Check {
-    keys: Vec<(String, String)>,
-    options: Vec<(String, String)>,
+    /// `key = value` entries, and raw text, in order.
+    entries: Vec<String>,
+    options: Vec<String>,
 }
 
 impl Check {
     pub fn new(name: &str, url: &str) -> Self {
         Check {
-            keys: vec![
-                ("name".into(), value_str(name)),
-                ("url".into(), value_str(url)),
+            entries: vec![
+                format!("name = {}", value_str(name)),
+                format!("url = {}", value_str(url)),
             ],
             options: Vec::new(),
         }
@@ -128,34 +129,41 @@ impl Check {
 
     /// Any other key (`ca_file`, `timeout`, `expect` …) with a TOML value.
     pub fn set(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
-        self.keys.push((key_str(key), value.into().to_string()));
+        self.entries
+            .push(format!("{} = {}", key_str(key), value.into()));
+        self
+    }
+
+    /// More entries as written (`expect = { status = [204] }, timeout = "1s"`); empty
+    /// text adds nothing.
+    pub fn raw(mut self, text: &str) -> Self {
+        if !text.trim().is_empty() {
+            self.entries.push(text.to_string());
+        }
         self
     }
 
     /// An entry of the check's `options` table (what the plugin reads).
     pub fn option(mut self, key: &str, value: &str) -> Self {
-        self.options.push((key_str(key), value_str(value)));
+        self.options
+            .push(format!("{} = {}", key_str(key), value_str(value)));
         self
     }
 }
 
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts: Vec<String> = self
-            .keys
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
+        let mut entries = self.entries.clone();
         if !self.options.is_empty() {
-            let options: Vec<String> = self
-                .options
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect();
-            parts.push(format!("options = {{ {} }}", options.join(", ")));
+            entries.push(format!("options = {{ {} }}", self.options.join(", ")));
         }
-        write!(f, "{{ {} }}", parts.join(", "))
+        write!(f, "{{ {} }}", entries.join(", "))
     }
+}
+
+/// The inline table `{ name = "..", url = "..", <extra> }`, `extra` as written.
+pub fn check(name: &str, url: &str, extra: &str) -> String {
+    Check::new(name, url).raw(extra).to_string()
 }
 
 /// `text` as a TOML string.

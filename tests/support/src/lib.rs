@@ -39,14 +39,19 @@ pub mod venv;
 /// A scratch directory for tests that outlives one test (`target/tmp`, cargo's
 /// `CARGO_TARGET_TMPDIR` for integration tests), found from the running test binary.
 pub fn target_tmpdir() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/<test>-<hash> -> target/tmp
-    let target = exe
+    let dir = profile_dir()
         .parent()
-        .and_then(std::path::Path::parent)
-        .and_then(std::path::Path::parent)
-        .expect("the test binary runs from target/<profile>/deps");
-    let dir = target.join("tmp");
+        .expect("target/<profile> has a parent")
+        .join("tmp");
     std::fs::create_dir_all(&dir).expect("creating target/tmp");
     dir
+}
+
+/// `target/<profile>`, found from the running test binary (`target/<profile>/deps/<test>-<hash>`).
+fn profile_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.parent()
+        .and_then(std::path::Path::parent)
+        .expect("the test binary runs from target/<profile>/deps")
+        .to_path_buf()
 }

@@ -32,6 +32,18 @@ pub struct Request {
 }
 
 impl Request {
+    /// Everything the request carried on the wire, as one line of text (to look for a
+    /// secret in it): method, target, every header, the body.
+    pub fn wire(&self) -> String {
+        format!(
+            "{} {} {:?} {}",
+            self.method,
+            self.target,
+            self.headers,
+            String::from_utf8_lossy(&self.body)
+        )
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

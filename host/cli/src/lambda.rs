@@ -12,7 +12,6 @@ use netcheck_runner_lambda::{
 };
 
 use netcheck_engine::session::{Session, Violations};
-use netcheck_policy::Policy;
 
 /// Flags of the remote runners (`--runner lambda`).
 #[derive(Args, Debug, Clone, Default)]
@@ -114,7 +113,19 @@ pub async fn runner(inputs: Inputs<'_>) -> anyhow::Result<LambdaRunner> {
     let requirements = inputs.session.policy().iam_requirements();
     let policy = inputs.session.policy().clone();
     let guard: Guard = Arc::new(move |placements: &[PlacementFacts]| {
-        let violations = Violations(placements.iter().flat_map(|p| judge(&policy, p)).collect());
+        let violations = Violations(
+            placements
+                .iter()
+                .flat_map(|p| {
+                    policy.check_placement(
+                        &p.region,
+                        &p.account,
+                        p.vpc.as_deref(),
+                        p.subnet.as_deref(),
+                    )
+                })
+                .collect(),
+        );
         if violations.is_empty() {
             Ok(())
         } else {
@@ -160,25 +171,6 @@ pub async fn runner(inputs: Inputs<'_>) -> anyhow::Result<LambdaRunner> {
         deadline: requirements.max_lifetime,
         guard,
     }))
-}
-
-/// The policy's objections to one placement.
-fn judge(policy: &Policy, facts: &PlacementFacts) -> Vec<netcheck_policy::Violation> {
-    let mut out = Vec::new();
-    let mut push = |r: Result<(), netcheck_policy::Violation>| {
-        if let Err(v) = r {
-            out.push(v);
-        }
-    };
-    push(policy.check_region(&facts.region));
-    push(policy.check_account(&facts.account));
-    if let Some(vpc) = &facts.vpc {
-        push(policy.check_vpc(vpc));
-    }
-    if let Some(subnet) = &facts.subnet {
-        push(policy.check_subnet(subnet));
-    }
-    out
 }
 
 /// Ids that are not even shaped right are refused before any AWS call.

@@ -198,6 +198,27 @@ impl Policy {
         self.runners.subnets.check(subnet)
     }
 
+    /// Every objection to running in one place (a remote runner's function or instance):
+    /// its region and account, and its VPC and subnet when it has them.
+    pub fn check_placement(
+        &self,
+        region: &str,
+        account: &str,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+    ) -> Vec<Violation> {
+        [
+            Some(self.check_region(region)),
+            Some(self.check_account(account)),
+            vpc.map(|v| self.check_vpc(v)),
+            subnet.map(|s| self.check_subnet(s)),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Result::err)
+        .collect()
+    }
+
     /// What created roles and resources must carry, and the run lifetime limit.
     pub fn iam_requirements(&self) -> &IamRequirements {
         &self.iam

@@ -46,18 +46,6 @@ pub use placement::{Placement, PlacementFacts};
 /// host words it: [`RunError::Refused`]).
 pub type Guard = Arc<dyn Fn(&[PlacementFacts]) -> Result<(), Objection> + Send + Sync>;
 
-/// The guard's refusal, carried out of [`LambdaRunner::deploy_and_invoke`].
-#[derive(Debug)]
-struct Refused(Objection);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for Refused {}
-
 /// Everything a lambda run needs, from flags, configuration and policy.
 #[derive(Clone)]
 pub struct LambdaOptions {
@@ -145,7 +133,7 @@ impl LambdaRunner {
         &self,
         plan: &Plan,
         progress: Arc<dyn Progress>,
-    ) -> anyhow::Result<Vec<CheckResult>> {
+    ) -> Result<Vec<CheckResult>, RunError> {
         let o = &self.options;
         let regions = if o.regions.is_empty() {
             vec![o.sdk.region().map(|r| r.to_string()).context(
@@ -173,7 +161,7 @@ impl LambdaRunner {
             .await?;
         let facts: Vec<PlacementFacts> = placements.iter().map(PlacementFacts::from).collect();
         if let Err(why) = (o.guard)(&facts) {
-            return Err(Refused(why).into());
+            return Err(RunError::Refused(why));
         }
         progress.planned(plan.checks.len() * placements.len());
 
@@ -459,7 +447,7 @@ impl Runner for LambdaRunner {
             let why = tokio::select! {
                 r = &mut work => break r,
                 () = &mut grace, if stopping.is_some() => {
-                    break Err(Interrupted(stopping.unwrap_or("stopped")).into())
+                    break Err(RunError::Failed(Interrupted(stopping.unwrap_or("stopped")).into()))
                 }
                 why = stop_signal(), if stopping.is_none() => why,
                 () = &mut deadline, if stopping.is_none() => {
@@ -505,10 +493,7 @@ impl Runner for LambdaRunner {
             }
         }
         RunOutcome {
-            results: outcome.map_err(|e| match e.downcast::<Refused>() {
-                Ok(Refused(why)) => RunError::Refused(why),
-                Err(e) => RunError::Failed(e),
-            }),
+            results: outcome,
             resources: self.resources(),
         }
     }

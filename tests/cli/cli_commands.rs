@@ -440,7 +440,7 @@ fn the_readmes_first_command_runs_verbatim_and_reaches_the_probes() {
         readme.contains("\ncargo run -p netcheck -- run "),
         "the README's first command is no longer `cargo run -p netcheck -- run`"
     );
-    let dns = support::dns::DnsServer::start(&[]);
+    let dns = support::servers::DnsServer::start(&[]);
     let home = tempfile::tempdir().expect("temp HOME");
     let real_home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -538,7 +538,7 @@ fn on_an_instance_the_region_comes_from_instance_metadata() {
         &[("x-aws-ec2-metadata-token-ttl-seconds", "21600")],
         "eu-central-1",
     );
-    let dns = support::dns::DnsServer::start(&[]);
+    let dns = support::servers::DnsServer::start(&[]);
     let n = Netcheck::new()
         .env("AWS_EC2_METADATA_DISABLED", "false")
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url())

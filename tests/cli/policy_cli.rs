@@ -26,8 +26,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::cli::{Netcheck, Output, toml_str};
 use support::config::{ConfigToml, check};
-use support::dns::DnsServer;
 use support::emulators::{Emulator, Keys, Ministack};
+use support::servers::DnsServer;
 use support::servers::{HttpServer, SilentServer, closed_port};
 
 /// Fake credentials: they only ever reach loopback servers; the secret must appear in

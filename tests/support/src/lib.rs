@@ -5,11 +5,12 @@
 //! - [`emulators`]: ministack and moto servers from the test venv (`scripts/setup.sh`),
 //!   started on a free port and killed (whole process group) on drop, plus IAM users
 //!   with chosen policies (`tests/support/iam_setup.py`, boto3 from the venv).
-//! - [`servers`]: loopback HTTP, HTTPS (self-signed or signed by a test CA), a TCP
-//!   listener that never answers, and a closed port.
-//! - [`dns`]: a UDP DNS server answering chosen names with chosen A/AAAA records.
-//! - [`scripted`]: the async (tokio) twins for tests inside a runtime: servers that play
-//!   a script of replies (hang, reset, raw bytes), DNS that stays silent or drops AAAA.
+//! - [`scripted`]: the one implementation of the loopback servers (tokio): HTTP/1.1,
+//!   plain or TLS, playing a script of replies (answer, hang, reset, raw bytes), DNS
+//!   answering chosen A/AAAA records (or silent, or dropping AAAA), test certificates.
+//! - [`servers`]: blocking handles on them for tests outside a runtime: HTTP, HTTPS
+//!   (self-signed or signed by a test CA), a TCP listener that never answers, DNS, and
+//!   a closed port.
 //! - [`fault_proxy`]: a loopback HTTP/1.1 reverse proxy in front of an emulator that
 //!   names each request's AWS operation, and can hold (stall) or fail chosen operations.
 //! - [`cli`]: runs the `netcheck` binary with a scrubbed environment (no real AWS
@@ -28,7 +29,6 @@ pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod crates;
-pub mod dns;
 pub mod emulators;
 pub mod fault_proxy;
 pub mod process;

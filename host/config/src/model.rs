@@ -107,7 +107,8 @@ pub struct CheckConfig {
 }
 
 /// The report format (`output` key, `--output` flag).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     /// A table for people, with colour on terminals.
     #[default]
@@ -200,6 +201,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "clap")]
     #[test]
     fn output_format_clap_names_match_config_names() {
         use clap::ValueEnum;

@@ -17,5 +17,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test (plugin crates, native)"
 (cd plugins && cargo test --locked --workspace)
 
+echo "==> cargo package (the guest SDK builds on its own, outside this repository)"
+(cd plugins && cargo package -p netcheck-guest --allow-dirty --offline --quiet)
+
 echo "==> cargo test (host workspace)"
 cargo test --workspace --locked

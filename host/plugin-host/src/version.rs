@@ -129,6 +129,18 @@ mod tests {
     }
 
     #[test]
+    fn the_guest_sdk_carries_the_contract_verbatim() {
+        // The SDK is built outside this repository too, so it holds its own copy.
+        let ours = include_str!("../../../wit/plugin.wit");
+        let sdk = include_str!("../../../plugins/guest/wit/plugin.wit");
+        assert!(
+            ours == sdk,
+            "plugins/guest/wit/plugin.wit differs from wit/plugin.wit: \
+             copy it (cp wit/plugin.wit plugins/guest/wit/plugin.wit)"
+        );
+    }
+
+    #[test]
     fn parses_versions_and_rejects_junk() {
         assert_eq!(v("1.2.3").to_string(), "1.2.3");
         assert_eq!(v("0.1.0-rc.1").to_string(), "0.1.0");

@@ -245,6 +245,10 @@ impl TestCert {
             params.not_before = rcgen::date_time_ymd(2000, 1, 1);
             params.not_after = rcgen::date_time_ymd(2001, 1, 1);
         }
+        Self::self_signed(params)
+    }
+
+    fn self_signed(params: CertificateParams) -> TestCert {
         let key = KeyPair::generate().expect("generating a test key");
         let cert = params
             .self_signed(&key)
@@ -259,21 +263,13 @@ impl TestCert {
     /// A certificate for 127.0.0.1 and localhost, of `kind`.
     pub fn loopback(kind: CertKind) -> TestCert {
         let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
-        let key = KeyPair::generate().expect("generating a test key");
         let mut params = CertificateParams::new(names).expect("certificate names");
         match kind {
             CertKind::SelfSigned => {
                 params
                     .distinguished_name
                     .push(DnType::CommonName, "netcheck self-signed test");
-                let cert = params
-                    .self_signed(&key)
-                    .expect("self-signing the test certificate");
-                TestCert {
-                    pem: cert.pem(),
-                    der: cert.der().clone(),
-                    key: key.serialize_der(),
-                }
+                Self::self_signed(params)
             }
             CertKind::SignedByTestCa => {
                 let mut ca_params =
@@ -293,6 +289,7 @@ impl TestCert {
                 params
                     .distinguished_name
                     .push(DnType::CommonName, "netcheck CA-signed test");
+                let key = KeyPair::generate().expect("generating a test key");
                 let cert = params
                     .signed_by(&key, &ca)
                     .expect("signing the test certificate");
